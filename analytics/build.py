@@ -1,0 +1,137 @@
+"""Area pack + ledger → DuckDB store, validated and all-or-nothing.
+
+`python -m analytics.build --pack PATH [--db PATH]` validates, then writes a new store beside the old one and
+swaps it in with one atomic rename: a failure anywhere leaves the previous store exactly as it was, and
+building the same input twice gives the same tables.
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from analytics import config
+from analytics.pack import Pack, content_hash, load_pack
+from analytics.schema import ALL_FILES, PackInvalid, split_list
+
+# Bridge tables for ';'-separated lists, so SQL can join on single values.
+BRIDGES = (("activities", "activity_id", "communities", "activity_communities", "community"),
+           ("responses", "response_id", "communities", "response_communities", "community"),
+           ("responses", "response_id", "priorities", "response_priorities", "priority"))
+STORE_VERSION = "1"
+
+
+def build(pack_path: Path, db_path: Path) -> dict[str, int]:
+    """Validate the pack and (re)build the store; return the row count of each table."""
+    pack = load_pack(Path(pack_path))
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
+    tmp.unlink(missing_ok=True)
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            counts = write_store(con, pack)
+        os.replace(tmp, db_path)  # atomic on one filesystem: readers see the old store or the new, never a mix
+    finally:
+        tmp.unlink(missing_ok=True)
+    return counts
+
+
+def write_store(con: duckdb.DuckDBPyConnection, pack: Pack) -> dict[str, int]:
+    tables = {"areas": pack.areas, "age_bands": _age_bands(), **pack.tables, **_bridges(pack.tables)}
+    counts = {}
+    for name, frame in tables.items():
+        _write_table(con, name, frame)
+        counts[name] = len(frame)
+    _write_table(con, "meta", _meta(pack))
+    return counts
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    # Sorted on every column so that the same input always gives the same table, row for row.
+    ordered = frame.sort_values(list(frame.columns), kind="stable").reset_index(drop=True) if len(frame) else frame
+    con.register("incoming", ordered)
+    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
+    con.unregister("incoming")
+
+
+def _age_bands() -> pd.DataFrame:
+    return pd.DataFrame({"age_band": list(config.AGE_BANDS), "band_order": range(len(config.AGE_BANDS)),
+                         "lower_age": [config.band_lower(b) for b in config.AGE_BANDS]})
+
+
+def _bridges(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    out = {}
+    for source, key, column, name, value in BRIDGES:
+        frame = tables[source][[key, column]].assign(**{column: lambda f: split_list(f[column])})
+        out[name] = frame.explode(column).dropna().rename(columns={column: value}).drop_duplicates()
+    return out
+
+
+def _meta(pack: Pack) -> pd.DataFrame:
+    items = {**{k: str(v) for k, v in pack.meta.items()}, "pack_hash": pack.content_hash,
+             "store_version": STORE_VERSION}
+    return pd.DataFrame(sorted(items.items()), columns=["key", "value"])
+
+
+@contextmanager
+def _build_lock(db_path: Path) -> Iterator[None]:
+    """Serialise builds of one store across processes (several app servers may start at once)."""
+    lock = db_path.with_name(f".{db_path.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def stored_hash(db_path: Path) -> str | None:
+    """The pack fingerprint the store was built from, or None when there is no usable store."""
+    if not db_path.is_file():
+        return None
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            row = con.execute("SELECT value FROM meta WHERE key = 'pack_hash'").fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def ensure_store(pack_path: Path, db_path: Path) -> bool:
+    """Build the store if it is missing or was built from other pack content; True when it built."""
+    with _build_lock(db_path):
+        if stored_hash(db_path) == content_hash(pack_path):
+            return False
+        build(pack_path, db_path)
+        return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m analytics.build", description=__doc__.splitlines()[0])
+    parser.add_argument("--pack", type=Path, default=config.pack_dir(), help="area pack folder")
+    parser.add_argument("--db", type=Path, default=None, help="store file (default: $REACH_DB or data/<pack>.duckdb)")
+    args = parser.parse_args(argv)
+    db = args.db or config.db_path()
+    started = time.perf_counter()
+    try:
+        with _build_lock(db):
+            counts = build(args.pack, db)
+    except PackInvalid as exc:
+        print(f"The pack at {args.pack} was not loaded. {exc}", file=sys.stderr)
+        print(f"The store {db} is unchanged. Fix the problems above and run the command again.", file=sys.stderr)
+        return 2
+    print(f"Built {db} from {args.pack} in {time.perf_counter() - started:.1f} s:")
+    for name in [s.table_name for s in ALL_FILES] + ["areas"]:
+        print(f"  {name:<16} {counts.get(name, 0):>10,} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The data contract (../shared/SCHEMA.md) in code: column types, allowed values, row-level problems.
+
+Every check reports *where* (file, row, column), *what* (the value) and *what would be accepted*, so that
+the person who prepared the file can fix it without reading code. Row numbers are spreadsheet line numbers:
+the header is line 1, the first data row is line 2.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analytics import config
+
+# A file with thousands of bad rows is still reported in full as a count; only this many are spelt out
+# per (file, column, kind of problem) so the list stays readable.
+MAX_ROWS_SPELT_OUT = 20
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, in words a non-programmer can act on."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        shown = "" if self.value is None else f": value '{self.value}'"
+        return f"{where}{shown} — {self.message}"
+
+
+class PackInvalid(Exception):
+    """The pack or ledger breaks the contract; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) found; nothing was loaded:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the contract. `kind` decides the check: code, text, count, number, year, date, enum, list."""
+
+    name: str
+    kind: str = "text"
+    required: bool = True  # the column must be present
+    blank_ok: bool = False  # an empty cell is allowed
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # columns that identify a row: duplicates are refused
+    required: bool = True
+    table: str = field(default="")
+
+    @property
+    def table_name(self) -> str:
+        return self.table or self.name.removesuffix(".csv")
+
+
+C = Column
+DOMAINS = ("income", "employment", "health", "education", "access", "crime", "housing")
+SEX = C("sex", "enum", allowed=config.SEXES)
+AGE = C("age_band", "enum", allowed=config.AGE_BANDS)
+
+PACK_FILES: tuple[FileSpec, ...] = (
+    FileSpec("population.csv", (C("area_code", "code"), SEX, AGE, C("population", "count")),
+             key=("area_code", "sex", "age_band")),
+    FileSpec("deprivation.csv", (C("area_code", "code"), C("rank", "count"), C("decile", "count"),
+                                 C("quintile", "count"),
+                                 *(C(f"{d}_rank", "count", required=False, blank_ok=True) for d in DOMAINS)),
+             key=("area_code",)),
+    FileSpec("projections.csv", (C("geography"), C("variant", "code"), C("year", "year"), SEX, AGE,
+                                 C("population", "count")),
+             key=("geography", "variant", "year", "sex", "age_band")),
+    FileSpec("communities.csv", (C("community"), C("kind", "enum", allowed=config.COMMUNITY_KINDS),
+                                 C("locality"), C("population", "count", blank_ok=True),
+                                 C("population_low", "count", required=False, blank_ok=True),
+                                 C("population_high", "count", required=False, blank_ok=True),
+                                 C("target_min", "count", required=False, blank_ok=True),
+                                 C("source", blank_ok=True)),
+             key=("community", "locality")),
+    FileSpec("need_indicators.csv", (C("indicator", "code"), C("label"), SEX, AGE, C("rate", "number"),
+                                     C("unit"), C("source")), key=("indicator", "sex", "age_band")),
+    FileSpec("need_gradient.csv", (C("indicator", "code"), C("quintile", "count"),
+                                   C("relative_rate", "number")), key=("indicator", "quintile"),
+             required=False),
+    FileSpec("priorities.csv", (C("code", "code"), C("label")), key=("code",), required=False),
+)
+
+LEDGER_FILES: tuple[FileSpec, ...] = (
+    FileSpec("activities.csv", (C("activity_id", "code"), C("title"), C("method", "enum", allowed=config.METHODS),
+                                C("partner"), C("start_date", "date"), C("end_date", "date"), C("locality"),
+                                C("area_code", "code", required=False, blank_ok=True),
+                                C("mode", "enum", allowed=config.MODES), C("participants", "count"),
+                                C("communities", "list", blank_ok=True)), key=("activity_id",)),
+    FileSpec("responses.csv", (C("response_id", "code"), C("activity_id", "code"), C("submitted_on", "date"),
+                               C("area_code", "code", blank_ok=True),
+                               C("sex", "enum", blank_ok=True, allowed=config.RESPONSE_SEXES),
+                               C("age_band", "enum", blank_ok=True, allowed=config.AGE_BANDS),
+                               C("communities", "list", blank_ok=True),
+                               C("priorities", "list", blank_ok=True)), key=("response_id",)),
+    FileSpec("panel.csv", (C("member_id", "code"), C("area_code", "code"), SEX,
+                           C("age_band", "enum", allowed=config.AGE_BANDS), C("communities", "list", blank_ok=True),
+                           C("joined_on", "date"), C("status", "enum", allowed=("active", "left"))),
+             key=("member_id",), required=False),
+)
+
+ALL_FILES: tuple[FileSpec, ...] = PACK_FILES + LEDGER_FILES
+
+
+def read_csv(path: Path, spec: FileSpec) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read a contract file as text (codes keep leading zeros; blanks stay ''), checking header and encoding."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(spec.name, f"is not UTF-8 text (byte {exc.start}); save it as 'CSV UTF-8'")]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        return None, [Problem(spec.name, f"cannot be read as comma-separated values with a header row ({exc})")]
+    frame.columns = [c.strip() for c in frame.columns]
+    missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
+    if missing:
+        expected = ", ".join(c.name for c in spec.columns)
+        return None, [Problem(spec.name, f"the column is missing; the file needs the columns: {expected}", column=m)
+                      for m in missing]
+    return frame, check_frame(frame, spec)
+
+
+def check_frame(frame: pd.DataFrame, spec: FileSpec) -> list[Problem]:
+    """Type and allowed-value checks for every present column, then duplicate keys."""
+    problems: list[Problem] = []
+    for column in spec.columns:
+        if column.name in frame.columns:
+            bad, expected = _bad_cells(frame[column.name].str.strip(), column)
+            problems += _spell_out(spec.name, column.name, frame, bad, f"expected {expected}")
+    if spec.key and all(k in frame.columns for k in spec.key):
+        dup = frame.duplicated(list(spec.key), keep="first")
+        what = " + ".join(spec.key)
+        problems += _spell_out(spec.name, spec.key[0], frame, dup,
+                               f"duplicate {what}: each must appear once (remove the repeated row)")
+    return problems
+
+
+def _bad_cells(values: pd.Series, column: Column) -> tuple[pd.Series, str]:
+    """A boolean mask of cells that break the column's rule, and what would be accepted."""
+    blank = values == ""
+    if column.kind in ("count", "year"):
+        numeric = pd.to_numeric(values, errors="coerce")
+        ok = numeric.notna() & (numeric >= 0) & (numeric == numeric.round())
+        expected = "a whole number of 0 or more" if column.kind == "count" else "a year such as 2024"
+    elif column.kind == "number":
+        numeric = pd.to_numeric(values, errors="coerce")
+        ok = numeric.notna() & (numeric >= 0)
+        expected = "a number of 0 or more (use . for decimals)"
+    elif column.kind == "date":
+        parsed = pd.to_datetime(values.where(values.str.match(_DATE), None), format="%Y-%m-%d", errors="coerce")
+        ok = parsed.notna()
+        expected = "a date written YYYY-MM-DD, such as 2025-03-31"
+    elif column.kind == "enum":
+        ok = values.isin(column.allowed)
+        expected = "one of: " + ", ".join(column.allowed)
+    else:
+        ok = ~blank
+        expected = "a value (this cell must not be empty)"
+    if column.blank_ok:
+        ok = ok | blank
+        expected += ", or blank"
+    return ~ok, expected
+
+
+def _spell_out(file: str, column: str, frame: pd.DataFrame, bad: pd.Series, message: str) -> list[Problem]:
+    """Turn a mask of bad rows into Problems, spelling out the first few and counting the rest."""
+    rows = list(bad[bad].index)
+    problems = [Problem(file, message, row=int(i) + 2, column=column, value=str(frame.at[i, column]))
+                for i in rows[:MAX_ROWS_SPELT_OUT]]
+    if len(rows) > MAX_ROWS_SPELT_OUT:
+        problems.append(Problem(file, f"… and {len(rows) - MAX_ROWS_SPELT_OUT} more rows like this ({message})",
+                                column=column))
+    return problems
+
+
+def reference_problems(file: str, frame: pd.DataFrame, column: str, known: set[str], what: str,
+                       allow: tuple[str, ...] = ()) -> list[Problem]:
+    """Cells (or ';'-separated items) that point at nothing: an unknown area, locality, community or id."""
+    if column not in frame.columns:
+        return []
+    values = frame[column].str.strip()
+    items = values.str.split(";")
+    ok_items = set(known) | set(allow) | {""}
+    bad = items.map(lambda xs: any(x.strip() not in ok_items for x in xs))
+    listed = sorted(known | set(allow))
+    hint = ", ".join(listed[:12]) + (f" … ({len(listed)} in all)" if len(listed) > 12 else "")
+    return _spell_out(file, column, frame, bad, f"expected a known {what}: {hint}")
+
+
+def split_list(values: pd.Series) -> pd.Series:
+    """';'-separated cell → list of stripped, non-empty items."""
+    return values.fillna("").str.split(";").map(lambda xs: [x.strip() for x in xs if x.strip()])
