@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
 import os
 import sys
 import time
@@ -19,6 +20,8 @@ import duckdb
 import pandas as pd
 
 from analytics import config
+from analytics.db import SQL_DIR
+from analytics.geo import geometry_tables
 from analytics.pack import Pack, content_hash, load_pack
 from analytics.schema import ALL_FILES, PackInvalid, split_list
 
@@ -27,6 +30,12 @@ BRIDGES = (("activities", "activity_id", "communities", "activity_communities", 
            ("responses", "response_id", "communities", "response_communities", "community"),
            ("responses", "response_id", "priorities", "response_priorities", "priority"))
 STORE_VERSION = "1"
+_HERE = Path(__file__).parent
+BUILD_SOURCES = [_HERE / f"{m}.py" for m in ("build", "pack", "schema", "geo")] + list(SQL_DIR.glob("stg_*.sql")) + list(
+    SQL_DIR.glob("macro_*.sql"))
+# Created in this order, since later views read earlier ones.
+STAGING_VIEWS = ("stg_partnership_projection", "stg_area_share", "stg_area_need_rate", "stg_area_projection",
+                 "stg_response")
 
 
 def build(pack_path: Path, db_path: Path) -> dict[str, int]:
@@ -46,12 +55,17 @@ def build(pack_path: Path, db_path: Path) -> dict[str, int]:
 
 
 def write_store(con: duckdb.DuckDBPyConnection, pack: Pack) -> dict[str, int]:
-    tables = {"areas": pack.areas, "age_bands": _age_bands(), **pack.tables, **_bridges(pack.tables)}
+    tables = {"areas": pack.areas, "age_bands": _age_bands(), **pack.tables, **_bridges(pack.tables),
+              **geometry_tables(pack.geojson, pack.areas)}
     counts = {}
     for name, frame in tables.items():
         _write_table(con, name, frame)
         counts[name] = len(frame)
     _write_table(con, "meta", _meta(pack))
+    for view in STAGING_VIEWS:  # cleaned sources that the questions build on
+        con.execute(f"CREATE VIEW {view} AS {(SQL_DIR / f'{view}.sql').read_text(encoding='utf-8')}")
+    for macro in sorted(SQL_DIR.glob("macro_*.sql")):  # table macros: one definition of the filters
+        con.execute(macro.read_text(encoding="utf-8"))
     return counts
 
 
@@ -77,7 +91,7 @@ def _bridges(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 def _meta(pack: Pack) -> pd.DataFrame:
-    items = {**{k: str(v) for k, v in pack.meta.items()}, "pack_hash": pack.content_hash,
+    items = {**{k: str(v) for k, v in pack.meta.items()}, "pack_hash": fingerprint(pack.path),
              "store_version": STORE_VERSION}
     return pd.DataFrame(sorted(items.items()), columns=["key", "value"])
 
@@ -90,6 +104,14 @@ def _build_lock(db_path: Path) -> Iterator[None]:
     with open(lock, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def fingerprint(pack_path: Path) -> str:
+    """Pack content plus the code that shapes the store: a change to either triggers a rebuild."""
+    digest = hashlib.sha256(content_hash(pack_path).encode())
+    for source in sorted(BUILD_SOURCES):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def stored_hash(db_path: Path) -> str | None:
@@ -107,7 +129,7 @@ def stored_hash(db_path: Path) -> str | None:
 def ensure_store(pack_path: Path, db_path: Path) -> bool:
     """Build the store if it is missing or was built from other pack content; True when it built."""
     with _build_lock(db_path):
-        if stored_hash(db_path) == content_hash(pack_path):
+        if stored_hash(db_path) == fingerprint(pack_path):
             return False
         build(pack_path, db_path)
         return True

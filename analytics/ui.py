@@ -8,11 +8,18 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable, Sequence
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import config
+from analytics import config, geo
+from analytics.export import safe_csv
 from analytics.build import ensure_store
 from analytics.db import Store
+
+
+# The PNG button draws the chart in the browser, so it works offline; no Plotly logo or cloud links.
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 @st.cache_resource(show_spinner="Preparing the data store…")
@@ -72,3 +79,22 @@ def query_choice(key: str, options: Sequence[Any], default: Any, label: str,
     else:
         st.query_params[key] = str(choice)
     return choice
+
+
+def table(frame: pd.DataFrame, name: str, column_config: dict | None = None) -> None:
+    """A table with its CSV download (text cells neutralised so a spreadsheet cannot run them)."""
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config)
+    st.download_button("Download this table (CSV)", safe_csv(frame), file_name=f"{name}.csv", mime="text/csv",
+                       key=f"download_{name}", icon=":material/download:")
+
+
+def chart(fig: go.Figure, description: str, data: pd.DataFrame, name: str) -> None:
+    """A chart, the sentence that describes it, and the numbers behind it one click away."""
+    st.plotly_chart(fig, width="stretch", key=f"chart_{name}", config=PLOTLY_CONFIG)
+    st.caption(description)
+    with st.expander("The numbers behind this chart"):
+        table(data, name)
+
+
+def geojson(level: str = "area") -> dict:
+    return compute(geo.feature_collection, level=level)

@@ -1,0 +1,185 @@
+"""Plotly figure builders. One palette (colour-blind safe), no tile base map (works offline), text on every
+mark that carries meaning so colour is never the only cue."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from analytics.metrics import Metric
+
+# Okabe–Ito qualitative palette and the Cividis sequential scale: both readable with colour-vision deficiency.
+QUALITATIVE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+SEQUENTIAL = "Cividis"
+DIVERGING = "RdBu"
+SEX_COLOURS = {"F": "#CC79A7", "M": "#0072B2"}
+SEX_NAMES = {"F": "Women", "M": "Men"}
+# Stevens' 3×3 bivariate scheme: rows need (low→high), columns reach (low→high).
+BIVARIATE = (("#e8e8e8", "#ace4e4", "#5ac8c8"),
+             ("#dfb0d6", "#a5add3", "#5698b9"),
+             ("#be64ac", "#8c62aa", "#3b4994"))
+FONT = dict(family="Source Sans Pro, sans-serif", size=14)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(title=dict(text=title, x=0, font=dict(size=16)), height=height, font=FONT,
+                      margin=dict(l=10, r=10, t=50, b=10), paper_bgcolor="white", plot_bgcolor="white",
+                      legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def map_view(geojson: dict) -> dict:
+    """Centre and zoom that fit the features (no tiles are drawn, so only the frame matters)."""
+    xs, ys = [], []
+    for feature in geojson["features"]:
+        _collect(feature["geometry"]["coordinates"], xs, ys)
+    lon_span, lat_span = max(xs) - min(xs), max(ys) - min(ys)
+    lat = (max(ys) + min(ys)) / 2
+    # Web Mercator: 360° of longitude fill 512 px at zoom 1; fit the larger span into ~450 px.
+    span = max(lon_span, lat_span / math.cos(math.radians(lat)) * 1.4, 1e-6)
+    return dict(center=dict(lon=(max(xs) + min(xs)) / 2, lat=lat), zoom=math.log2(450 * 360 / (512 * span)))
+
+
+def _collect(coords: list, xs: list[float], ys: list[float]) -> None:
+    if coords and isinstance(coords[0], (int, float)):
+        xs.append(coords[0])
+        ys.append(coords[1])
+        return
+    for part in coords:
+        _collect(part, xs, ys)
+
+
+def choropleth(geojson: dict, frame: pd.DataFrame, code: str, value: str, metric: Metric, title: str,
+               hover_name: str | None = None, view: dict | None = None) -> go.Figure:
+    """A choropleth without a tile base map. Withheld values (NaN) are drawn grey and say so on hover."""
+    shown = frame[frame[value].notna()]
+    hidden = frame[frame[value].isna()]
+    names = shown[hover_name] if hover_name else shown[code]
+    fig = go.Figure(go.Choroplethmap(
+        geojson=geojson, locations=shown[code], z=shown[value], featureidkey="id", colorscale=SEQUENTIAL,
+        marker=dict(line=dict(width=0.3, color="white")), colorbar=dict(title=metric.unit, thickness=12),
+        text=names, hovertemplate="%{text}<br>" + metric.label + ": %{z:,.1f}<extra></extra>"))
+    if len(hidden):
+        fig.add_trace(go.Choroplethmap(
+            geojson=geojson, locations=hidden[code], z=[0] * len(hidden), featureidkey="id", showscale=False,
+            colorscale=[[0, "#bdbdbd"], [1, "#bdbdbd"]], marker=dict(line=dict(width=0.3, color="white")),
+            text=hidden[hover_name] if hover_name else hidden[code],
+            hovertemplate="%{text}<br>" + metric.label + ": withheld (small number)<extra></extra>"))
+    fig.update_layout(map=dict(style="white-bg", **(view or map_view(geojson))))
+    return _layout(fig, title, height=480)
+
+
+def categorical_map(geojson: dict, frame: pd.DataFrame, code: str, category: str, colours: dict[str, str],
+                    title: str, hover: pd.Series | None = None) -> go.Figure:
+    """Discrete classes drawn with one trace each (a shared legend that names every class in words)."""
+    fig = go.Figure()
+    for label, colour in colours.items():
+        part = frame[frame[category] == label]
+        if part.empty:
+            continue
+        fig.add_trace(go.Choroplethmap(
+            geojson=geojson, locations=part[code], z=[1] * len(part), featureidkey="id", name=label,
+            showlegend=True, showscale=False, colorscale=[[0, colour], [1, colour]],
+            marker=dict(line=dict(width=0.3, color="white")),
+            text=hover.loc[part.index] if hover is not None else part[code],
+            hovertemplate="%{text}<extra>" + label + "</extra>"))
+    fig.update_layout(map=dict(style="white-bg", **map_view(geojson)))
+    return _layout(fig, title, height=480)
+
+
+def pyramid(frame: pd.DataFrame, title: str, overlay: pd.DataFrame | None = None,
+            overlay_name: str = "", reference_name: str = "Partnership") -> go.Figure:
+    """Age–sex pyramid of % shares (men to the left). `frame`: sex, age_band, share, partnership_share;
+    `overlay` (optional): sex, age_band, share — e.g. the projected year, drawn as an outline."""
+    fig = go.Figure()
+    for sex, sign in (("M", -1), ("F", 1)):
+        part = frame[frame["sex"] == sex]
+        fig.add_trace(go.Bar(y=part["age_band"], x=sign * part["share"], orientation="h", name=SEX_NAMES[sex],
+                             marker_color=SEX_COLOURS[sex], customdata=part["share"],
+                             hovertemplate="%{y}: %{customdata:.1f}%<extra>" + SEX_NAMES[sex] + "</extra>"))
+        fig.add_trace(go.Scatter(y=part["age_band"], x=sign * part["partnership_share"], mode="lines",
+                                 line=dict(color="#000000", width=1.5, dash="dot", shape="hvh"),
+                                 name=reference_name, showlegend=sex == "F", legendgroup="ref",
+                                 hovertemplate="%{y}: %{x:.1f}%<extra>" + reference_name + "</extra>"))
+        if overlay is not None:
+            over = overlay[overlay["sex"] == sex]
+            fig.add_trace(go.Scatter(y=over["age_band"], x=sign * over["share"], mode="lines+markers",
+                                     line=dict(color="#D55E00", width=2), marker=dict(symbol="diamond", size=5),
+                                     name=overlay_name, showlegend=sex == "F", legendgroup="overlay",
+                                     hovertemplate="%{y}: %{x:.1f}%<extra>" + overlay_name + "</extra>"))
+    top = max(frame["share"].max(), frame["partnership_share"].max()) * 1.15
+    fig.update_layout(barmode="overlay", bargap=0.05,
+                      xaxis=dict(title="% of residents (men left, women right)", range=[-top, top],
+                                 tickvals=[-top * 0.66, -top * 0.33, 0, top * 0.33, top * 0.66],
+                                 ticktext=[f"{top * 0.66:.1f}%", f"{top * 0.33:.1f}%", "0",
+                                           f"{top * 0.33:.1f}%", f"{top * 0.66:.1f}%"]),
+                      yaxis=dict(title="Age band", categoryorder="array", categoryarray=list(frame["age_band"])))
+    return _layout(fig, title, height=520)
+
+
+def lines(frame: pd.DataFrame, x: str, y: str, series: str, title: str, y_title: str,
+          hover_format: str = ":,.0f") -> go.Figure:
+    """One line per series with markers of different shapes, labelled at the end (not by colour alone)."""
+    symbols = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
+    fig = go.Figure()
+    for i, (name, part) in enumerate(frame.groupby(series, sort=False)):
+        fig.add_trace(go.Scatter(x=part[x], y=part[y], name=str(name), mode="lines+markers",
+                                 line=dict(color=QUALITATIVE[i % len(QUALITATIVE)]),
+                                 marker=dict(symbol=symbols[i % len(symbols)], size=6),
+                                 hovertemplate=f"{name}, %{{x}}: %{{y{hover_format}}}<extra></extra>"))
+        last = part.iloc[-1]
+        fig.add_annotation(x=last[x], y=last[y], text=str(name), showarrow=False, xanchor="left", xshift=6,
+                           font=dict(size=12, color=QUALITATIVE[i % len(QUALITATIVE)]))
+    fig.update_layout(yaxis_title=y_title, xaxis_title=None)
+    return _layout(fig, title)
+
+
+def stacked_shares(frame: pd.DataFrame, category: str, stack: str, value: str, title: str,
+                   stack_names: dict | None = None, x_title: str = "% of residents") -> go.Figure:
+    """Horizontal 100% stacked bars with the share written on each segment."""
+    fig = go.Figure()
+    for i, (key, part) in enumerate(frame.groupby(stack, sort=True)):
+        name = (stack_names or {}).get(key, str(key))
+        fig.add_trace(go.Bar(y=part[category], x=part[value], name=name, orientation="h",
+                             marker_color=ramp(i, frame[stack].nunique()),
+                             text=[f"{v:.0f}%" if v >= 4 else "" for v in part[value]], textposition="inside",
+                             hovertemplate="%{y}, " + name + ": %{x:.1f}%<extra></extra>"))
+    fig.update_layout(barmode="stack", xaxis=dict(title=x_title, range=[0, 100]))
+    return _layout(fig, title)
+
+
+def ramp(i: int, n: int) -> str:
+    """The i-th of n evenly spaced Cividis colours, darkest first (quintile 1 = most deprived = darkest)."""
+    return sample_colorscale(SEQUENTIAL, [i / max(n - 1, 1)])[0]
+
+
+QUINTILE_NAMES = {q: f"Quintile {q}" + (" (most deprived)" if q == 1 else " (least deprived)" if q == 5 else "")
+                  for q in range(1, 6)}
+
+
+def quintile_map(geojson: dict, frame: pd.DataFrame, title: str) -> go.Figure:
+    """Areas coloured by deprivation quintile. `frame`: area_code, area_name, locality, quintile."""
+    named = frame.assign(q=frame["quintile"].map(QUINTILE_NAMES))
+    colours = {name: ramp(i, 5) for i, name in enumerate(QUINTILE_NAMES.values())}
+    return categorical_map(geojson, named, "area_code", "q", colours, title,
+                           hover=named["area_name"] + " (" + named["locality"] + ")")
+
+
+def bars(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str, error: tuple[str, str] | None = None,
+         reference: float | None = None, text_format: str = "{:,.1f}", colour: str | None = None) -> go.Figure:
+    """Horizontal bars with values written on them, optional interval whiskers and a reference line."""
+    err = None
+    if error:
+        err = dict(type="data", symmetric=False, array=frame[error[1]] - frame[x],
+                   arrayminus=frame[x] - frame[error[0]], color="#333333", thickness=1.2)
+    fig = go.Figure(go.Bar(y=frame[y], x=frame[x], orientation="h", error_x=err,
+                           marker_color=frame[colour] if colour else QUALITATIVE[0],
+                           text=[text_format.format(v) if pd.notna(v) else "withheld" for v in frame[x]],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{y}: %{x:,.2f}<extra></extra>"))
+    if reference is not None:
+        fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
+    fig.update_layout(xaxis_title=x_title, yaxis=dict(autorange="reversed"))
+    return _layout(fig, title, height=max(300, 60 + 28 * len(frame)))

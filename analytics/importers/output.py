@@ -1,0 +1,94 @@
+"""Write the pack into a hidden sibling folder, then swap it into place: never a half-written pack.
+
+Ledger files (activities, responses, panel, priorities) already in the folder being replaced hold the
+partnership's own records; they are carried into the new pack unchanged rather than emptied.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from analytics.importers.errors import Report, ScotlandImportError
+
+LEDGER_HEADERS = {
+    "activities.csv": "activity_id,title,method,partner,start_date,end_date,locality,area_code,mode,participants,"
+                      "communities",
+    "responses.csv": "response_id,activity_id,submitted_on,area_code,sex,age_band,communities,priorities",
+    "priorities.csv": "code,label",
+}
+KEPT_FILES = ("activities.csv", "responses.csv", "priorities.csv", "panel.csv")
+
+
+def toml_text(meta: dict[str, object]) -> str:
+    """pack.toml from str, int, bool and list-of-str values (no third-party writer needed)."""
+    def value(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, list):
+            return "[\n" + "".join(f"  {value(x)},\n" for x in v) + "]"
+        text = str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{text}"'
+    return "".join(f"{key} = {value(v)}\n" for key, v in meta.items())
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+@contextmanager
+def staged(out: Path, report: Report) -> Iterator[Path]:
+    """Yield an empty staging folder beside `out`; on success swap it in, on any error remove it."""
+    out = out.resolve()
+    _check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.with_name(f".{out.name}.importing-{os.getpid()}")
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        yield stage
+        _keep_ledger(out, stage, report)
+        _swap(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _check_target(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ScotlandImportError(f"--out {out} is a file; give a folder for the pack.")
+    if out.is_dir() and any(out.iterdir()) and not (out / "pack.toml").is_file():
+        raise ScotlandImportError(f"--out {out} is a folder that is not an area pack (no pack.toml); it is left "
+                                  "alone. Give a new or empty folder, or an existing pack to replace.")
+
+
+def _keep_ledger(out: Path, stage: Path, report: Report) -> None:
+    for name in KEPT_FILES:
+        old = out / name
+        if old.is_file() and len(old.read_text(encoding="utf-8-sig").strip().splitlines()) > 1:
+            shutil.copy2(old, stage / name)
+            report.info(f"kept the existing {name} from {out} (it holds the partnership's records)")
+
+
+def _swap(stage: Path, out: Path) -> None:
+    """Rename the old pack aside, move the new one in, then delete the old one."""
+    aside = out.with_name(f".{out.name}.old-{os.getpid()}")
+    if out.exists():
+        os.replace(out, aside)
+    try:
+        os.replace(stage, out)
+    except OSError:
+        if aside.exists():
+            os.replace(aside, out)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_ledger_headers(stage: Path) -> None:
+    for name, header in LEDGER_HEADERS.items():
+        (stage / name).write_text(header + "\n", encoding="utf-8")

@@ -1,0 +1,89 @@
+"""Every metric once: its label, unit, definition, polarity and source. Charts, tables, map legends and the
+'About the data' page all read from here, so a definition is never written twice."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    definition: str
+    polarity: str  # "higher is more need", "higher is better", "closer to 1 is better", "neutral"
+    source: str
+    fmt: str = "{:,.0f}"
+
+    def format(self, value: float | None) -> str:
+        return "withheld" if value is None or pd.isna(value) else self.fmt.format(value)
+
+
+_POP = "The pack's small-area population file (population.csv)"
+_PROJ = "The pack's projections (projections.csv), apportioned to areas by the ratio method"
+_LEDGER = "The engagement ledger (activities.csv, responses.csv)"
+
+METRICS: dict[str, Metric] = {m.key: m for m in (
+    Metric("residents", "Residents", "people", "People living in the area in the base year.", "neutral", _POP),
+    Metric("share_65", "Aged 65+", "% of residents", "Residents aged 65 or over as a share of all residents.",
+           "higher is more need", _POP, "{:.1f}%"),
+    Metric("share_75", "Aged 75+", "% of residents", "Residents aged 75 or over as a share of all residents.",
+           "higher is more need", _POP, "{:.1f}%"),
+    Metric("share_85", "Aged 85+", "% of residents", "Residents aged 85 or over as a share of all residents.",
+           "higher is more need", _POP, "{:.1f}%"),
+    Metric("dependency_ratio", "Dependency ratio", "per 100 aged 15–64",
+           "Residents aged 0–14 and 65+ per 100 residents aged 15–64 (five-year bands do not split at 16).",
+           "higher is more need", _POP, "{:.1f}"),
+    Metric("quintile_share", "Residents by deprivation quintile", "% of residents",
+           "Share of the locality's residents living in small areas of each deprivation quintile "
+           "(1 = most deprived fifth of the country).", "higher in quintile 1 is more need",
+           "The pack's deprivation index (deprivation.csv)", "{:.1f}%"),
+    Metric("projected_residents", "Projected residents", "people",
+           "Residents projected for the year and variant: the partnership projection for each age band and sex, "
+           "shared out by each area's share of that band's base-year residents (the ratio method).",
+           "neutral", _PROJ),
+    Metric("growth", "Growth since the base year", "%", "Change from the base year to the chosen year, as a "
+           "percentage of the base year.", "higher is more need", _PROJ, "{:+.1f}%"),
+    Metric("expected", "Expected people", "people",
+           "Σ over age band and sex of the published rate × projected residents × the deprivation gradient of "
+           "the area's quintile.", "higher is more need", "need_indicators.csv and need_gradient.csv; "
+           "each indicator cites its publication"),
+    Metric("need_per_1000", "Expected people per 1,000 residents", "per 1,000",
+           "Expected people with the need per 1,000 projected residents.", "higher is more need",
+           "need_indicators.csv", "{:.1f}"),
+    Metric("need_index", "Need index", "partnership = 100",
+           "Expected people per 1,000 residents relative to the partnership (100 = partnership average).",
+           "higher is more need", "need_indicators.csv", "{:.0f}"),
+    Metric("activities", "Activities", "activities", "Engagement activities in the ledger matching the filters.",
+           "neutral", _LEDGER),
+    Metric("respondents", "Respondents", "people", "People who gave details (a response row) in activities "
+           "matching the filters.", "higher is better", _LEDGER),
+    Metric("respondents_per_1000", "Respondents per 1,000 residents", "per 1,000",
+           "Respondents living in the area per 1,000 residents, with a 95% interval (Byar's method; exact "
+           "Poisson below 10).", "higher is better", _LEDGER, "{:.1f}"),
+    Metric("representation_ratio", "Representation ratio", "ratio",
+           "The group's share of respondents divided by its share of the population: 1 = heard in proportion, "
+           "below 1 = under-reached. Interval from the Wilson interval of the respondent share.",
+           "closer to 1 is better", _LEDGER, "{:.2f}"),
+    Metric("proportional_similarity", "Proportional similarity", "0–1",
+           "Σ over groups of the smaller of population share and respondent share: 1 = respondents mirror the "
+           "population exactly.", "higher is better", _LEDGER, "{:.2f}"),
+    Metric("minmax_ratio", "Participation evenness (min/max)", "0–1",
+           "Lowest group participation rate divided by the highest (Go Vocal's representativeness score).",
+           "higher is better", _LEDGER, "{:.2f}"),
+    Metric("shortfall", "Need-weighted shortfall", "respondents",
+           "Respondents expected if engagement were in proportion to the group's share of projected need, minus "
+           "respondents heard.", "higher is a bigger gap", _LEDGER),
+)}
+
+
+def metric(key: str) -> Metric:
+    return METRICS[key]
+
+
+def definitions() -> pd.DataFrame:
+    """Columns: metric, unit, definition, polarity, source — for the 'About the data' page."""
+    return pd.DataFrame([{"metric": m.label, "unit": m.unit, "definition": m.definition, "polarity": m.polarity,
+                          "source": m.source} for m in METRICS.values()])

@@ -1,0 +1,94 @@
+"""Needs profile: who lives here, how deprived it is, how that will change and what need it implies."""
+import streamlit as st
+
+from analytics import describe, figures, needs, ui
+from analytics.metrics import metric
+
+info = ui.page_setup("Needs profile", "🧭")
+st.markdown("Who lives in each locality, how deprived it is, how that is projected to change, and the need for "
+            "care that implies. Choose a locality, year, projection variant and need indicator; the address bar "
+            "keeps your choices so the view can be shared.")
+
+localities = ["All"] + list(ui.compute(needs.age_summary)["locality"].drop_duplicates().sort_values().loc[
+    lambda s: s != "All"])
+variants = ui.compute(needs.variants)
+indicators = ui.compute(needs.indicators)
+base_year = int(info["base_year"])
+
+c1, c2, c3, c4 = st.columns(4)
+with c1:
+    locality = ui.query_choice("locality", localities, "All", "Locality",
+                               format_func=lambda v: "Whole partnership" if v == "All" else v)
+with c2:
+    variant = ui.query_choice("variant", list(variants["variant"]), variants["variant"].iloc[0], "Projection variant")
+with c3:
+    years = list(range(base_year, int(variants.set_index("variant").loc[variant, "last_year"]) + 1))
+    year = ui.query_choice("year", years, min(base_year + 10, years[-1]), "Projection year")
+with c4:
+    labels = dict(zip(indicators["indicator"], indicators["label"]))
+    indicator = ui.query_choice("indicator", list(labels), list(labels)[0], "Need indicator",
+                                format_func=lambda v: labels[v])
+
+place = "the partnership" if locality == "All" else locality
+
+# --- Who lives here -------------------------------------------------------------------------------------------
+st.header(f"Who lives in {place}")
+summary = ui.compute(needs.age_summary)
+row = summary.set_index("locality").loc[locality]
+cols = st.columns(5)
+for col, key, count in zip(cols, ("residents", "share_65", "share_75", "share_85", "dependency_ratio"),
+                           ("residents", "aged_65", "aged_75", "aged_85", None)):
+    m = metric(key)
+    col.metric(m.label, m.format(row[key]), help=m.definition + (f" {row[count]:,.0f} people." if count else ""))
+
+pyramid = ui.compute(needs.pyramid, locality=locality)
+future = ui.compute(needs.projected_pyramid, year=year, locality=locality, variant=variant)
+ui.chart(figures.pyramid(pyramid, f"Age and sex of residents, {place}, {base_year} and {year}",
+                         overlay=future, overlay_name=f"{year} ({variant})",
+                         reference_name="Partnership" if locality != "All" else f"{base_year}"),
+         describe.age_profile(summary, locality), pyramid.merge(
+             future.rename(columns={"population": f"population_{year}", "share": f"share_{year}"}),
+             on=["sex", "age_band"]), f"age_sex_{locality}")
+
+# --- Deprivation ----------------------------------------------------------------------------------------------
+st.header("Deprivation")
+profile = ui.compute(needs.deprivation_profile)
+ui.chart(figures.stacked_shares(profile, "locality", "quintile", "share",
+                                f"Residents by {info['deprivation_index']} quintile (1 = most deprived)",
+                                figures.QUINTILE_NAMES),
+         describe.deprivation(profile, locality), profile, "deprivation_by_locality")
+
+areas = ui.compute(needs.area_deprivation)
+shown = areas if locality == "All" else areas[areas["locality"] == locality]
+ui.chart(figures.quintile_map(ui.geojson("area"), shown,
+                              f"{info['area_label'].capitalize()}s by deprivation quintile, {place}"),
+         f"{(shown['quintile'] == 1).sum()} of the {len(shown)} {info['area_label']}s in {place} are in quintile 1.",
+         shown, f"area_deprivation_{locality}")
+
+# --- Projections ----------------------------------------------------------------------------------------------
+st.header("How the population is projected to change")
+groups = ui.compute(needs.projection_by_age_group, locality=locality, variant=variant)
+ui.chart(figures.lines(groups, "year", "index", "age_group",
+                       f"Projected residents by age group, {place}, {variant} ({base_year} = 100)",
+                       f"Index, {base_year} = 100", ":.0f"),
+         describe.projection_lines(groups, locality, variant, year), groups, f"projection_{locality}_{variant}")
+
+# --- Projected need -------------------------------------------------------------------------------------------
+st.header("Projected need")
+need = ui.compute(needs.need_table, year=year, locality=locality, variant=variant, base_year=base_year)
+st.markdown(describe.need_table(need, locality, year))
+ui.table(need.rename(columns={"base": f"expected_{base_year}", "projected": f"expected_{year}"}),
+         f"projected_need_{locality}_{year}_{variant}",
+         column_config={"growth": st.column_config.NumberColumn("growth (%)", format="%+.1f"),
+                        f"expected_{base_year}": st.column_config.NumberColumn(format="%.0f"),
+                        f"expected_{year}": st.column_config.NumberColumn(format="%.0f"),
+                        "change": st.column_config.NumberColumn(format="%+.0f")})
+
+by_area = ui.compute(needs.need_by_area, indicator=indicator, year=year, variant=variant)
+by_area = by_area.merge(areas[["area_code", "area_name"]], on="area_code")
+mapped = by_area if locality == "All" else by_area[by_area["locality"] == locality]
+ui.chart(figures.choropleth(ui.geojson("area"), mapped, "area_code", "need_index", metric("need_index"),
+                            f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name"),
+         describe.need_map(mapped, labels[indicator], year), mapped, f"need_{indicator}_{year}_{variant}")
+src = indicators.set_index("indicator").loc[indicator, "source"]
+st.caption(f"Rates for {labels[indicator].lower()}: {src}. Definitions are on the About the data page.")
