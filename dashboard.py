@@ -1,18 +1,100 @@
-"""Home: the partnership at a glance — who lives here, who engagement has heard."""
+"""Home: who needs care and who engagement has reached, side by side — clear in ten seconds."""
 import streamlit as st
 
-from analytics import home, ui
+from analytics import briefing, describe, figures, home, needs, qr, reach, ui
+from analytics.metrics import metric
 
-info = ui.page_setup("Reach & Need")
-st.subheader(info["name"])
-facts = ui.compute(home.overview)
+info = ui.page_setup("Reach & Need", "🧭", show_title=False)
+present = ui.presentation_mode()
+base_year = int(info["base_year"])
+last_year = int(ui.compute(needs.variants)["last_year"].iloc[0])
+years = list(range(base_year + 1, last_year + 1))
 
-cols = st.columns(4)
-cols[0].metric("Residents", f"{facts['residents']:,.0f}", help=f"Population in {info['base_year']}")
-cols[1].metric("Localities", f"{facts['localities']:,.0f}",
-               help=f"{facts['areas']:,} {info['area_label']}s in {facts['neighbourhoods']:,} "
-                    f"{info['neighbourhood_label']}s")
-cols[2].metric("Engagement activities", f"{facts['activities']:,.0f}", help=f"Run by {facts['partners']} partners")
-cols[3].metric("Responses so far", f"{facts['responses']:,.0f}")
 
-st.dataframe(ui.compute(home.localities), hide_index=True, width="stretch")
+def headline_metrics(facts: dict, year: int) -> None:
+    c = st.columns(3 if present else 6)
+    c[0].metric("Residents", f"{facts['residents']:,.0f}", help=f"Population in {base_year}")
+    c[1].metric(f"Aged 75+ by {year}", f"{facts['growth_75']:+.0f}%",
+                help=f"{facts['aged_75_base']:,.0f} in {base_year} → {facts['aged_75_projected']:,.0f} in {year} "
+                     "(principal projection)")
+    c[2].metric("Respondents", metric("respondents").format(facts["respondents"]),
+                help=f"{facts['per_1000']:.1f} per 1,000 residents, from {facts['activities']:,} activities")
+    if not present:
+        c[3].metric("Per 1,000 residents", f"{facts['per_1000']:.1f}")
+        c[4].metric("Proportional similarity", metric("proportional_similarity").format(
+            facts["proportional_similarity"]), help=metric("proportional_similarity").definition + " By age × sex.")
+        c[5].metric("Groups under-reached", f"{facts['under_reached']}",
+                    help="Localities, age–sex groups, deprivation quintiles and communities whose representation "
+                         "interval lies wholly below 1. See Hard to reach.")
+
+
+def need_reach_map(year: int) -> None:
+    frame = ui.compute(home.need_reach, year=year)
+    left, right = st.columns([3, 1])
+    with left:
+        ui.chart(figures.bivariate_map(ui.geojson("neighbourhood"), frame, "neighbourhood_code",
+                                       f"Need ({year}) × reach by {info['neighbourhood_label']}",
+                                       hover=frame["neighbourhood_name"] + " (" + frame["locality"] + ")"),
+                 describe.bivariate(frame), frame, f"need_by_reach_{year}")
+    with right:
+        st.html(figures.bivariate_legend_html())
+        st.markdown("**Purple areas** have high need and low reach: the first places to go.")
+
+
+def gap_sentences(gaps) -> None:
+    for _, row in gaps.iterrows():
+        st.markdown(f"- {describe.gap(row)}")
+        st.page_link("pages/3_Hard_to_reach.py", label=f"Why: {row['group']}", icon="🔎",
+                     query_params={"group": row["group"]})
+
+
+if present:
+    slides = ("Who lives here", "Need and reach", "Who we have not heard", "Who we heard", "Join in")
+    step = st.session_state.setdefault("slide", 0)
+    back, title, forward = st.columns([1, 6, 1])
+    if back.button("Back ◀", disabled=step == 0):
+        st.session_state.slide = step = step - 1
+    if forward.button("Next ▶", disabled=step == len(slides) - 1):
+        st.session_state.slide = step = step + 1
+    title.markdown(f"## {slides[step]}  \n{info['name']} · slide {step + 1} of {len(slides)}")
+    year = min(base_year + 10, last_year)
+    if step == 0:
+        headline_metrics(ui.compute(home.headline, year=year), year)
+    elif step == 1:
+        need_reach_map(year)
+    elif step == 2:
+        gap_sentences(ui.compute(home.top_gaps, count=3))
+    elif step == 3:
+        rep = ui.compute(reach.representation, dimension="age_group+sex")
+        st.plotly_chart(figures.bars(rep.assign(label=rep["group"] + " — " + rep["flag"]), "ratio", "label",
+                                     "Representation by age and sex (1 = heard in proportion)", "ratio",
+                                     error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}"),
+                        width="stretch", config=ui.PLOTLY_CONFIG)
+        st.caption(describe.representation(rep, "age and sex"))
+    else:
+        url = ui.public_url()
+        st.html(f'<div style="text-align:center">{qr.qr_svg(url, scale=12)}<p style="font-size:2rem">{url}</p>'
+                "</div>")
+    st.stop()
+
+st.title(info["name"])
+st.markdown("**Who needs care now and in future**, and **who our engagement has reached** — side by side, so the "
+            "gaps show.")
+year = ui.query_choice("year", years, min(base_year + 10, last_year), "Projection year")
+facts = ui.compute(home.headline, year=year)
+headline_metrics(facts, year)
+
+st.header("Where need is high and reach is low")
+need_reach_map(year)
+
+st.header("The five largest gaps")
+gap_sentences(ui.compute(home.top_gaps, count=5))
+
+st.header("Explore")
+c = st.columns(3)
+c[0].page_link("pages/1_Needs_profile.py", label="Needs profile", icon="🧭")
+c[1].page_link("pages/2_Engagement_reach.py", label="Engagement reach", icon="📣")
+c[2].page_link("pages/3_Hard_to_reach.py", label="Hard to reach", icon="🔎")
+st.download_button("Download a one-page briefing for an IJB paper (HTML, print to PDF)",
+                   ui.compute(briefing.briefing_html, year=year), file_name=f"reach-and-need-briefing-{year}.html",
+                   mime="text/html", icon=":material/description:")

@@ -38,3 +38,8 @@ def db_path() -> Path:
     if explicit:
         return Path(explicit).resolve()
     return ROOT / "data" / f"{pack_dir().name}.duckdb"
+
+
+def public_url() -> str | None:
+    """$REACH_PUBLIC_URL: the address phones in the hall should open (shown as a QR code in presentation mode)."""
+    return os.environ.get("REACH_PUBLIC_URL") or None

@@ -69,7 +69,7 @@ AGE_TILT = np.array([
 
 # Deprivation field: Gaussian bumps (x, y in half-widths of the city, width, strength); + is more deprived.
 DEPRIVATION_BUMPS = ((0.28, 0.47, 0.25, 1.1), (-0.20, 0.56, 0.20, 0.7), (0.06, -0.04, 0.10, 0.9),
-                     (0.05, -0.60, 0.35, -0.8), (-0.58, -0.15, 0.30, -0.6))
+                     (0.05, -0.60, 0.35, -0.8), (-0.65, 0.0, 0.35, -0.9))
 DOMAIN_LINK = {"income": 0.92, "employment": 0.9, "health": 0.82, "education": 0.78, "access": 0.25,
                "crime": 0.6, "housing": 0.5}  # correlation of each domain with the overall score
 
@@ -177,21 +177,22 @@ GRADIENT_SOURCE = ("Illustrative gradient after Barnett et al. (2012): multimorb
                    "in the most deprived areas")
 MULTIMORBIDITY_GRADIENT = (1.20, 1.10, 1.00, 0.93, 0.87)
 
-# Annual probability of dying by band for men (Scotland-like); women's is lower at every age.
-MORTALITY_MEN = np.array([0.0008, 0.0001, 0.0001, 0.0003, 0.0006, 0.0008, 0.0010, 0.0014, 0.0020, 0.0030, 0.0045,
-                          0.0070, 0.0110, 0.0170, 0.0270, 0.0450, 0.0750, 0.1300, 0.2500])
-WOMEN_MORTALITY_RATIO = 0.65
+# Annual probability of dying by band for men, Scotland-like up to 84. The 85+ rates are set above life-table
+# values: moving a fifth of 80-84 up each year overstates the flow into 85+ while a large cohort climbs the band.
+MORTALITY_MEN = np.array([0.0007, 0.0001, 0.0001, 0.00025, 0.0005, 0.0007, 0.00085, 0.0012, 0.0017, 0.0026, 0.0038,
+                          0.006, 0.0094, 0.0145, 0.023, 0.045, 0.075, 0.21, 0.40])
+WOMEN_MORTALITY_RATIO = np.where(LOWER >= 85, 0.85, np.where(LOWER >= 75, 0.7, 0.6))  # the gap narrows with age
 FERTILITY = np.array([0, 0, 0, .008, .035, .07, .085, .055, .012] + [0] * 10)  # births per woman per year
 MIGRATION_AGES = np.array([.06, .04, .02, .08, .25, .25, .16, .08, .04, .02] + [0] * 9)  # net migrants by band
 # variant: (yearly fall in mortality, net migration as a share of the population per year, fertility multiplier)
-VARIANTS = {"principal": (0.012, 0.003, 1.0), "high": (0.018, 0.005, 1.05), "low": (0.006, 0.001, 0.95)}
+VARIANTS = {"principal": (0.012, 0.0035, 1.0), "high": (0.018, 0.0055, 1.05), "low": (0.006, 0.0015, 0.95)}
 
 # Who answers: relative propensity by sex and band (F, M), deprivation quintile and locality.
 RESPONSE_WEIGHT = np.array([
-    [0, 0, 0.03, 0.55, 0.6, 0.9, 0.95, 1.1, 1.2, 1.3, 1.5, 1.6, 1.9, 2.4, 2.4, 2.2, 2.0, 1.0, 0.5],
-    [0, 0, 0.02, 0.25, 0.25, 0.3, 0.35, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.3, 1.3, 1.2, 1.1, 0.8, 0.5]])
-QUINTILE_WEIGHT = np.array([0.55, 0.7, 0.85, 0.95, 1.0])
-LOCALITY_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 2.0, 1.0])
+    [0, 0, 0.03, 0.55, 0.7, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.45, 1.5, 1.6, 1.6, 1.5, 1.35, 0.8, 0.45],
+    [0, 0, 0.02, 0.3, 0.3, 0.35, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.2, 1.1, 1.0, 0.7, 0.4]])
+QUINTILE_WEIGHT = np.array([0.7, 0.8, 0.9, 0.95, 1.0])
+LOCALITY_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 1.5, 1.0])
 CONSULTATION = np.array([1.0, 1.0, 1.0, 1.0, 2.6, 1.0])  # activities per head, relative: Westhaven is over-asked
 
 
@@ -256,7 +257,7 @@ TITLES = {
     "meeting": ("{partner}: {topic}", "Community conversation: {topic}"),
     "presentation": ("Strategic plan briefing for {partner}", "Presentation: {topic}"),
     "focus_group": ("Focus group: {topic}", "Focus group ({group}): {topic}"),
-    "interview": ("One-to-one interview: {topic}", "Conversation about {topic}"),
+    "interview": ("One-to-one interview: {topic}", "One-to-one conversation: {topic}"),
     "event": ("{place} health and wellbeing fair", "Drop-in information day: {topic}"),
 }
 # How each method is held: (modes, their probabilities), head count range.
@@ -308,8 +309,8 @@ def _outline(rng: np.random.Generator) -> shapely.Polygon:
 def _river(rng: np.random.Generator) -> shapely.Polygon:
     """A meandering river, west to east, passing just south of the centre."""
     x = np.linspace(-1.4 * HALF_WIDTH, 1.4 * HALF_WIDTH, 600)
-    phase = rng.uniform(0, 2 * np.pi, 2)
-    wave = 1200 * np.sin(2 * np.pi * x / 9000 + phase[0]) + 450 * np.sin(2 * np.pi * x / 3700 + phase[1])
+    phase = rng.uniform(0, 2 * np.pi, 3)
+    wave = sum(a * np.sin(2 * np.pi * x / length + p) for a, length, p in zip((1200, 450, 150), (9000, 3700, 1300), phase))
     y = wave - np.interp(0, x, wave) - 300
     return shapely.LineString(np.column_stack([x, y])).buffer(RIVER_HALF_WIDTH, quad_segs=4)
 
@@ -389,6 +390,24 @@ def _split_disconnected(labels: np.ndarray, adj: csr_matrix) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
+def _tidy_localities(loc: np.ndarray, adj: csr_matrix) -> np.ndarray:
+    """Give pieces of a locality too small to make a neighbourhood (a few areas cut off by the river or a sector
+    edge) to the locality they border most."""
+    loc = loc.copy()
+    for _ in range(10):
+        piece = _split_disconnected(loc, adj)
+        stray = np.unique(piece[np.bincount(piece)[piece] < MIN_GROUP])
+        for p in stray:
+            members = piece == p
+            around = loc[adj[members].indices]
+            around = around[around != loc[members][0]]
+            if len(around):
+                loc[members] = np.bincount(around).argmax()
+        if not len(stray):
+            break
+    return loc
+
+
 def _merge_target(group: int, labels: np.ndarray, xy: np.ndarray, adj: csr_matrix, sizes: np.ndarray) -> int:
     """The neighbouring group with fewest areas; failing a neighbour (an islet), the nearest group."""
     members = labels == group
@@ -401,13 +420,26 @@ def _merge_target(group: int, labels: np.ndarray, xy: np.ndarray, adj: csr_matri
     return int(labels[others[np.argmin(distance)]])
 
 
-def _halve(group: int, labels: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Cut a group in two across its longer side (both halves keep at least MIN_GROUP areas)."""
+def _connected(members: np.ndarray, adj: csr_matrix) -> bool:
+    return connected_components(adj[members][:, members], directed=False)[0] == 1
+
+
+def _halve(group: int, labels: np.ndarray, xy: np.ndarray, adj: csr_matrix) -> np.ndarray:
+    """Cut a group in two across its longer side, at the cut nearest the middle that leaves both halves in one
+    piece with at least MIN_GROUP areas each (the middle itself if no cut does)."""
     members = np.flatnonzero(labels == group)
-    axis = int(np.ptp(xy[members], axis=0).argmax())
-    upper = members[np.argsort(xy[members, axis], kind="stable")[len(members) // 2:]]
+    cuts = sorted(range(MIN_GROUP, len(members) - MIN_GROUP + 1), key=lambda c: abs(2 * c - len(members)))
+    tries = [(axis, cut) for axis in np.argsort(-np.ptp(xy[members], axis=0), kind="stable") for cut in cuts]
+    fallback = tries[0]
+    for axis, cut in tries:
+        order = members[np.argsort(xy[members, axis], kind="stable")]
+        if _connected(order[:cut], adj) and _connected(order[cut:], adj):
+            break
+    else:
+        axis, cut = fallback
+        order = members[np.argsort(xy[members, axis], kind="stable")]
     labels = labels.copy()
-    labels[upper] = labels.max() + 1
+    labels[order[cut:]] = labels.max() + 1
     return labels
 
 
@@ -425,7 +457,7 @@ def _neighbourhoods(rng: np.random.Generator, xy: np.ndarray, adj: csr_matrix) -
             group = int(small[np.argmin(sizes[small])])
             labels[labels == group] = _merge_target(group, labels, xy, adj, sizes)
         elif large.size:
-            labels = _halve(int(large[0]), labels, xy)
+            labels = _halve(int(large[0]), labels, xy, adj)
         else:
             break
     return np.unique(labels, return_inverse=True)[1]
@@ -458,7 +490,8 @@ def geography(seed: int, n_areas: int) -> Geography:
     points = _relax(_seed_points(rng, inner, n_areas), land, inner)
     cells = _absorb_fragments(_voronoi(points, land))
     xy = shapely.get_coordinates(shapely.centroid(cells)) / (HALF_WIDTH, HALF_HEIGHT)
-    loc, adj = _localities(xy), _adjacency(cells)
+    adj = _adjacency(cells)
+    loc = _tidy_localities(_localities(xy), adj)
     group = np.zeros(n_areas, dtype=int)
     for i in range(len(LOCALITIES)):
         idx = np.flatnonzero(loc == i)
@@ -541,7 +574,7 @@ def deprivation(seed: int, geo: Geography) -> pd.DataFrame:
     n = len(geo.loc)
     # Beyond Scotland's 6,976 zones (benchmark sizes) the national scale grows so ranks stay unique.
     national = max(NATIONAL_ZONES, 2 * n)
-    score = _deprivation_score(geo.xy) + rng.normal(0, 0.3, n)
+    score = _deprivation_score(geo.xy) + rng.normal(0, 0.4, n)
     z = (score - score.mean()) / score.std()
     ranks = _national_ranks(rng, score, national)
     out = {"area_code": geo.frame["area_code"], "rank": ranks,
@@ -677,9 +710,8 @@ def _general_row(rng: np.random.Generator, locality: str) -> dict:
     groups = partner.communities if rng.random() < 0.7 else ""
     if not partner.communities and rng.random() < 0.12:
         groups = COMMUNITIES[rng.integers(len(COMMUNITIES))].name
-    template = TITLES[method][int(rng.integers(2)) if groups or "{group}" not in TITLES[method][1] else 0]
-    if "{group}" in template and not groups:
-        template = TITLES[method][0]
+    templates = [t for t in TITLES[method] if groups or "{group}" not in t]
+    template = templates[int(rng.integers(len(templates)))]
     title = template.format(partner=partner.name, place="Invercarron" if locality == ALL_LOCALITIES else locality,
                             topic=str(rng.choice([label for _, label in PRIORITIES])), group=groups.split(";")[0])
     day = int(rng.integers(0, PERIOD_DAYS))

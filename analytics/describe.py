@@ -63,3 +63,62 @@ def need_table(table: pd.DataFrame, locality: str, year: int) -> str:
     row = table.sort_values("growth").iloc[-1]
     return (f"{_place(locality).capitalize()}, the largest projected growth by {year} is in "
             f"{row['label'].lower()}: {row['base']:,.0f} to {row['projected']:,.0f} people ({row['growth']:+.0f}%).")
+
+
+def representation(table: pd.DataFrame, what: str) -> str:
+    """From reach.representation: which groups are under- and over-represented."""
+    under = table.loc[table["flag"] == "under", "group"].tolist()
+    over = table.loc[table["flag"] == "over", "group"].tolist()
+    text = f"By {what}: "
+    text += (f"under-reached (the whole interval below 1): {_list(under)}. " if under
+             else "no group is clearly under-reached. ")
+    text += f"Over-represented: {_list(over)}." if over else "No group is clearly over-represented."
+    withheld = int(table["withheld"].sum())
+    if withheld:
+        text += f" {withheld} group(s) have figures withheld because the numbers are small."
+    return text
+
+
+def _list(items: list[str], most: int = 6) -> str:
+    shown = items[:most]
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(shown) + more
+
+
+def coverage(table: pd.DataFrame) -> str:
+    """From reach.coverage_by_locality."""
+    shown = table.dropna(subset=["per_1000"])
+    if shown.empty:
+        return "Response rates are withheld because the numbers are small."
+    high, low = shown.loc[shown["per_1000"].idxmax()], shown.loc[shown["per_1000"].idxmin()]
+    text = (f"Response rates range from {low['per_1000']:.1f} per 1,000 residents in {low['locality']} to "
+            f"{high['per_1000']:.1f} in {high['locality']}.")
+    below = shown.loc[shown["flag"] == "below", "locality"].tolist()
+    if below:
+        text += f" Below the partnership's 99.8% control limit: {_list(below)}."
+    return text
+
+
+def gap(row: pd.Series) -> str:
+    """One plain-English sentence for a hard-to-reach gap (a row of reach.hard_to_reach)."""
+    who = row["group"]
+    if row["withheld"]:
+        heard = "fewer than the disclosure threshold"
+        short = f"a shortfall of more than {max(row['rank_value'], 0):,.0f}"
+    else:
+        heard = f"{row['respondents']:,.0f}"
+        short = (f"a shortfall of {row['shortfall']:,.0f} (95% interval {row['shortfall_low']:,.0f} to "
+                 f"{row['shortfall_high']:,.0f})")
+    text = (f"{who} ({row['kind'].lower()}): we heard from {heard} people where {row['expected']:,.0f} would be in "
+            f"proportion to their share of population and need — {short}.")
+    how = "; ".join(x for x in (row["best_methods"], row["best_partners"]) if x)
+    return text + (f" What reached them best elsewhere: {how}." if how else "")
+
+
+def bivariate(frame: pd.DataFrame) -> str:
+    """From home.need_reach."""
+    gap = frame[frame["category"] == "High need, low reach"]
+    where = gap["locality"].value_counts()
+    text = (f"{len(gap)} of {len(frame)} neighbourhoods combine high need with low reach "
+            f"({gap['residents'].sum():,.0f} residents)")
+    return text + (f", most of them in {where.index[0]} ({where.iloc[0]})." if len(where) else ".")

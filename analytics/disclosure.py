@@ -29,7 +29,8 @@ def suppress(frame: pd.DataFrame, count: str, threshold: int, derived: Sequence[
     out = frame.copy()
     hide = (out[count].fillna(0) < threshold).to_numpy()
     if additive is not None and len(out):
-        lines = [[d for d in additive if d != along] for along in additive] + [list(t) for t in totals]
+        # Finer lines first: settling a locality before the grand total withholds fewer cells.
+        lines = [list(t) for t in totals] + [[d for d in additive if d != along] for along in additive]
         hide = _secondary(out, count, hide, lines)
     out["withheld"] = hide
     for column in (count, *derived):

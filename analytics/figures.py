@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
@@ -34,7 +36,7 @@ def map_view(geojson: dict) -> dict:
     """Centre and zoom that fit the features (no tiles are drawn, so only the frame matters)."""
     xs, ys = [], []
     for feature in geojson["features"]:
-        _collect(feature["geometry"]["coordinates"], xs, ys)
+        collect_coordinates(feature["geometry"]["coordinates"], xs, ys)
     lon_span, lat_span = max(xs) - min(xs), max(ys) - min(ys)
     lat = (max(ys) + min(ys)) / 2
     # Web Mercator: 360° of longitude fill 512 px at zoom 1; fit the larger span into ~450 px.
@@ -42,13 +44,13 @@ def map_view(geojson: dict) -> dict:
     return dict(center=dict(lon=(max(xs) + min(xs)) / 2, lat=lat), zoom=math.log2(450 * 360 / (512 * span)))
 
 
-def _collect(coords: list, xs: list[float], ys: list[float]) -> None:
+def collect_coordinates(coords: list, xs: list[float], ys: list[float]) -> None:
     if coords and isinstance(coords[0], (int, float)):
         xs.append(coords[0])
         ys.append(coords[1])
         return
     for part in coords:
-        _collect(part, xs, ys)
+        collect_coordinates(part, xs, ys)
 
 
 def choropleth(geojson: dict, frame: pd.DataFrame, code: str, value: str, metric: Metric, title: str,
@@ -183,3 +185,65 @@ def bars(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str, error: t
         fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
     fig.update_layout(xaxis_title=x_title, yaxis=dict(autorange="reversed"))
     return _layout(fig, title, height=max(300, 60 + 28 * len(frame)))
+
+
+def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, title: str, label: str) -> go.Figure:
+    """Ratios on a diverging scale centred on 1 (log scale, so ½ and 2 look equally far), each cell written in
+    numbers; withheld cells are left blank and say so."""
+    grid = frame.pivot(index=y, columns=x, values=value)
+    logged = np.log2(grid.astype(float).clip(lower=1 / 8, upper=8))
+    text = grid.map(lambda v: "withheld" if pd.isna(v) else f"{v:.2f}")
+    fig = go.Figure(go.Heatmap(z=logged.to_numpy(), x=list(grid.columns), y=list(grid.index), text=text.to_numpy(),
+                               texttemplate="%{text}", colorscale=DIVERGING, zmid=0, zmin=-3, zmax=3,
+                               colorbar=dict(title=label, tickvals=[-3, -1, 0, 1, 3],
+                                             ticktext=["⅛", "½", "1", "2", "8"]),
+                               hovertemplate="%{y}, %{x}: %{text}<extra></extra>", xgap=2, ygap=2))
+    fig.update_layout(xaxis=dict(side="top", tickangle=-30), yaxis=dict(autorange="reversed"))
+    return _layout(fig, title, height=max(320, 140 + 34 * len(grid.index)))
+
+
+def stacked_bars(frame: pd.DataFrame, x: str, y: str, stack: str, title: str, y_title: str) -> go.Figure:
+    """Vertical stacked bars (e.g. activities per month by method), a pattern per series besides colour."""
+    patterns = ("", "/", "\\", "x", "-", "|", "+", ".")
+    fig = go.Figure()
+    for i, (name, part) in enumerate(frame.groupby(stack, sort=True)):
+        fig.add_trace(go.Bar(x=part[x], y=part[y], name=str(name).replace("_", " "),
+                             marker=dict(color=QUALITATIVE[i % len(QUALITATIVE)],
+                                         pattern_shape=patterns[i % len(patterns)]),
+                             hovertemplate="%{x|%b %Y}: %{y}<extra>" + str(name).replace("_", " ") + "</extra>"))
+    fig.update_layout(barmode="stack", yaxis_title=y_title)
+    return _layout(fig, title)
+
+
+def bivariate_map(geojson: dict, frame: pd.DataFrame, code: str, title: str, hover: pd.Series) -> go.Figure:
+    """Need × reach classes (`need_level`, `reach_level` in low/medium/high) in Stevens' 3×3 palette, one
+    legend entry per class named in words."""
+    levels = ("low", "medium", "high")
+    colours = {f"{n.capitalize()} need, {r} reach": BIVARIATE[i][j]
+               for i, n in enumerate(levels) for j, r in enumerate(levels)}
+    return categorical_map(geojson, frame, code, "category", colours, title, hover=hover)
+
+
+def bivariate_legend_html() -> str:
+    """The 3×3 legend as an HTML table with words in every cell (readable without colour, and by screen
+    readers): rows need high→low, columns reach low→high."""
+    levels = ("low", "medium", "high")
+    rows = []
+    for i in reversed(range(3)):
+        cells = "".join(
+            f'<td style="background:{BIVARIATE[i][j]};color:{text_colour(BIVARIATE[i][j])};padding:6px;'
+            f'font-size:0.8rem;text-align:center;border:1px solid #fff">{levels[i]} need<br>{levels[j]} reach'
+            + ("<br><b>priority gap</b>" if (i, j) == (2, 0) else "") + "</td>" for j in range(3))
+        rows.append(f"<tr>{cells}</tr>")
+    return ('<table role="table" aria-label="Map legend: need (rows, high at top) by reach (columns, low at '
+            'left)" style="border-collapse:collapse;margin:0 0 0.5rem 0">'
+            '<caption style="caption-side:bottom;font-size:0.8rem;text-align:left">Rows: need, high at top. '
+            'Columns: reach, low at left.</caption>' + "".join(rows) + "</table>")
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with the background (WCAG relative luminance)."""
+    channels = [int(background[k:k + 2], 16) / 255 for k in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics import needs, reach
 from analytics.db import Store
+from analytics.disclosure import safe_total
 
 
 def overview(con: Store) -> dict[str, object]:
@@ -15,3 +17,55 @@ def overview(con: Store) -> dict[str, object]:
 def localities(con: Store) -> pd.DataFrame:
     """Columns: locality, areas, residents."""
     return con.query("localities")
+
+
+def community_sources(con: Store) -> pd.DataFrame:
+    """Columns: community, kind, population, population_low, population_high, target_min, source."""
+    return con.query("community_sources")
+
+
+LEVELS = ("low", "medium", "high")
+
+
+def need_reach(con: Store, year: int, variant: str = "principal") -> pd.DataFrame:
+    """Need × reach by neighbourhood for the bivariate map. Columns: neighbourhood_code, neighbourhood_name,
+    locality, residents, need_index (all indicators, partnership = 100), respondents and per_1000 (withheld
+    when small), need_level, reach_level (terciles: low / medium / high), category ('High need, low reach'…).
+    A withheld response rate is ranked as the lowest (it is below the threshold), never shown."""
+    need = con.query("need_by_neighbourhood", year=year, variant=variant)
+    need["need_index"] = 100 * (need["expected"] / need["population"]) / (need["expected"].sum()
+                                                                          / need["population"].sum())
+    frame = reach.coverage_by_neighbourhood(con).merge(need[["neighbourhood_code", "need_index"]],
+                                                       on="neighbourhood_code")
+    frame["need_level"] = _terciles(frame["need_index"])
+    shown = frame["per_1000"].notna()
+    frame["reach_level"] = "low"  # withheld means fewer than the threshold responded: the lowest class
+    frame.loc[shown, "reach_level"] = _terciles(frame.loc[shown, "per_1000"])
+    frame["category"] = frame["need_level"].str.capitalize() + " need, " + frame["reach_level"] + " reach"
+    return frame.drop(columns=["per_1000_low", "per_1000_high"])
+
+
+def _terciles(values: pd.Series) -> pd.Series:
+    if len(values) < 3:
+        return pd.Series("medium", index=values.index)
+    return pd.qcut(values.rank(method="first"), 3, labels=LEVELS).astype(str)
+
+
+def headline(con: Store, year: int, variant: str = "principal") -> dict[str, float]:
+    """The home page's figures: residents, aged_75_base, aged_75_projected, growth_75 (%), respondents,
+    per_1000, proportional_similarity, minmax_ratio (age × sex), under_reached (groups flagged under)."""
+    facts = overview(con)
+    old = needs.growth(con, year, variant=variant, min_age=75)
+    score = reach.scores(con, "age_band+sex").iloc[0]
+    gaps = reach.hard_to_reach(con)
+    return {"residents": facts["residents"], "aged_75_base": old["base"], "aged_75_projected": old["projected"],
+            "growth_75": old["growth"], "respondents": facts["responses"],
+            "per_1000": 1000 * facts["responses"] / facts["residents"], "activities": facts["activities"],
+            "proportional_similarity": score["proportional_similarity"], "minmax_ratio": score["minmax_ratio"],
+            "under_reached": int((gaps["flag"] == "under").sum())}
+
+
+def top_gaps(con: Store, count: int = 5) -> pd.DataFrame:
+    """The largest under-reached gaps (rows of reach.hard_to_reach)."""
+    gaps = reach.hard_to_reach(con)
+    return gaps[gaps["flag"] == "under"].head(count)

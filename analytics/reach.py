@@ -111,10 +111,17 @@ def _cell_table(resp: pd.DataFrame, base: pd.DataFrame, dims: tuple[str, ...], v
 
 
 def _group_names(table: pd.DataFrame, dims: tuple[str, ...]) -> pd.Series:
-    def name(dim: str, value: object) -> str:
-        return {"quintile": f"Quintile {value}", "sex": {"F": "Women", "M": "Men"}.get(str(value), str(value)),
-                "age_band": f"aged {value}", "age_group": f"aged {value}"}.get(dim, str(value))
-    return table.apply(lambda row: ", ".join(name(d, row[d]) for d in dims), axis=1)
+    """Readable names: 'Men aged 15-34 in Eastfield', 'People in quintile 1 areas', 'Westhaven'."""
+    def name(row: pd.Series) -> str:
+        who = {"F": "Women", "M": "Men"}.get(str(row["sex"]), "People") if "sex" in dims else ""
+        age = next((f"aged {row[d]}" for d in ("age_group", "age_band") if d in dims), "")
+        place = f"in {row['locality']}" if "locality" in dims else ""
+        if not (who or age):
+            return " ".join(filter(None, (place.removeprefix("in "),
+                                          f"Quintile {row['quintile']}" if "quintile" in dims else "")))
+        area = f"in quintile {row['quintile']} areas" if "quintile" in dims else ""
+        return " ".join(filter(None, (who or "People", age, place, area)))
+    return table.apply(name, axis=1)
 
 
 def _community_representation(con: Store, dims: tuple[str, ...], min_age: int, **given: str) -> pd.DataFrame:

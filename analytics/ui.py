@@ -6,6 +6,7 @@ arguments and store fingerprint, so every session shares them and a rebuilt stor
 from __future__ import annotations
 
 import importlib
+from datetime import date
 from typing import Any, Callable, Sequence
 
 import pandas as pd
@@ -52,15 +53,61 @@ def _meta(db: str) -> dict[str, str]:
     return store().meta()
 
 
-def page_setup(title: str, icon: str = "📊") -> dict[str, str]:
+def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[str, str]:
     """Common page furniture: title, the synthetic-data banner, styles. Returns the pack's settings."""
     st.set_page_config(page_title=f"{title} · Reach & Need", page_icon=icon, layout="wide")
     info = meta()
     if info.get("synthetic", "False").lower() == "true":
         st.warning(f"**Demonstration data.** {info['name']} is fictional: every figure on this page is synthetic.",
                    icon="ℹ️")
-    st.title(title)
+    if show_title:
+        st.title(title)
     return info
+
+
+# Presentation mode: no sidebar or toolbar, large type for a projector; local CSS only (works offline).
+PRESENTATION_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
+header[data-testid="stHeader"] {display: none !important;}
+html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}
+[data-testid="stMetricValue"] {font-size: 3.2rem;}
+.block-container {max-width: 100% !important; padding-top: 1rem;}
+</style>"""
+
+# Right arrow, Page Down or space → the "Next" button; left arrow or Page Up → "Back" (as presentation clickers
+# send). Registered once per page, in the page itself (no external script).
+PRESENTATION_KEYS = """<script>
+if (!window.__reachKeys) {
+  window.__reachKeys = true;
+  document.addEventListener('keydown', (e) => {
+    if (['INPUT', 'TEXTAREA', 'SELECT'].includes((e.target.tagName || '').toUpperCase())) return;
+    const want = {ArrowRight: 'Next', PageDown: 'Next', ' ': 'Next', ArrowLeft: 'Back', PageUp: 'Back'}[e.key];
+    if (!want) return;
+    const button = [...document.querySelectorAll('button')].find(b => b.innerText.trim().startsWith(want));
+    if (button) { e.preventDefault(); button.click(); }
+  });
+}
+</script>"""
+
+
+def presentation_mode() -> bool:
+    """On with ?present=1 (or the toggle); applies the projector styles and key bindings when on."""
+    wanted = st.query_params.get("present") == "1"
+    on = st.sidebar.toggle("Presentation mode", value=wanted, help="Full screen story for launch events; "
+                           "arrow keys or a clicker advance the slides. Also ?present=1 in the address.")
+    if on:
+        st.query_params["present"] = "1"
+        st.html(PRESENTATION_CSS)
+        st.html(PRESENTATION_KEYS, unsafe_allow_javascript=True)
+    else:
+        st.query_params.pop("present", None)
+    return on
+
+
+def public_url() -> str:
+    """The address to give an audience: $REACH_PUBLIC_URL (the venue's address for this server), else the
+    address this browser used."""
+    return config.public_url() or str(st.context.url or "").split("?")[0]
 
 
 def query_choice(key: str, options: Sequence[Any], default: Any, label: str,
@@ -73,7 +120,8 @@ def query_choice(key: str, options: Sequence[Any], default: Any, label: str,
                 f"'{default}' instead.")
         wanted = None
     current = as_text[wanted] if wanted is not None else default
-    choice = widget(label, list(options), index=list(options).index(current), key=f"filter_{key}", **widget_args)
+    start = {"value": current} if widget is st.select_slider else {"index": list(options).index(current)}
+    choice = widget(label, list(options), key=f"filter_{key}", **start, **widget_args)
     if choice == default:
         st.query_params.pop(key, None)
     else:
@@ -98,3 +146,52 @@ def chart(fig: go.Figure, description: str, data: pd.DataFrame, name: str) -> No
 
 def geojson(level: str = "area") -> dict:
     return compute(geo.feature_collection, level=level)
+
+
+def query_date(key: str, default: date, label: str, lowest: date, highest: date) -> date:
+    """A date filter held in the URL as YYYY-MM-DD; a bad or out-of-range value falls back with a notice."""
+    wanted = st.query_params.get(key)
+    value = default
+    if wanted is not None:
+        try:
+            value = date.fromisoformat(wanted)
+            if not lowest <= value <= highest:
+                raise ValueError(wanted)
+        except ValueError:
+            st.info(f"The address asked for {label.lower()} '{wanted}', which is not available; showing "
+                    f"{default.isoformat()} instead.")
+            value = default
+    choice = st.date_input(label, value=value, min_value=lowest, max_value=highest, key=f"filter_{key}",
+                           format="YYYY-MM-DD")
+    if choice == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = choice.isoformat()
+    return choice
+
+
+def engagement_filters(localities: list[str]) -> dict[str, str]:
+    """Period, method, partner and locality, held in the URL; returns the filters the reach functions take."""
+    from analytics import reach
+    options = compute(reach.ledger_options)
+    first, last = (date.fromisoformat(options[k][0]) for k in ("first_date", "last_date"))
+    c1, c2, c3, c4, c5 = st.columns(5)
+    with c1:
+        start = query_date("from", first, "From", first, last)
+    with c2:
+        end = query_date("to", last, "To", first, last)
+    with c3:
+        method = query_choice("method", ["All"] + options.get("method", []), "All", "Method",
+                              format_func=lambda v: "All methods" if v == "All" else v.replace("_", " "))
+    with c4:
+        partner = query_choice("partner", ["All"] + options.get("partner", []), "All", "Partner",
+                               format_func=lambda v: "All partners" if v == "All" else v)
+    with c5:
+        locality = locality_choice(localities)
+    return {"date_from": start.isoformat(), "date_to": end.isoformat(), "method": method, "partner": partner,
+            "locality": locality}
+
+
+def locality_choice(localities: list[str]) -> str:
+    return query_choice("locality", ["All"] + localities, "All", "Locality",
+                        format_func=lambda v: "Whole partnership" if v == "All" else v)

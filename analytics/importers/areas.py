@@ -53,13 +53,13 @@ def area_table(frames: list[tuple[pd.DataFrame, str]], zones: set[str], localiti
     if missing:
         raise ScotlandImportError(f"No intermediate zone is given for {list_codes(missing)}; use a geography "
                                   "lookup that covers every 2011 data zone.")
-    iz_name_by_code = _iz_names_by_code(frames, iz_names, codes)
+    iz_name_by_code = _iz_names_by_code(iz_names, codes)
     table["neighbourhood_name"] = table["neighbourhood_code"].map(iz_name_by_code).fillna(table["neighbourhood_code"])
     table["locality"] = localities.reindex(table.index)
     return table.reset_index()
 
 
-def _iz_names_by_code(frames: list[tuple[pd.DataFrame, str]], iz_names: pd.Series, codes: pd.Series) -> pd.Series:
+def _iz_names_by_code(iz_names: pd.Series, codes: pd.Series) -> pd.Series:
     pairs = pd.DataFrame({"code": codes, "name": iz_names.reindex(codes.index)}).dropna()
     return pairs.drop_duplicates("code").set_index("code")["name"]
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from analytics.config import AGE_BANDS, ALL_LOCALITIES, COMMUNITY_KINDS, SEXES
 from analytics.importers import ages
-from analytics.importers.errors import Report, ScotlandImportError
+from analytics.importers.errors import ScotlandImportError
 
 DEFAULTS = Path(__file__).resolve().parent / "defaults"
 COMMUNITY_COLUMNS = ["community", "kind", "locality", "population", "population_low", "population_high",

@@ -5,7 +5,6 @@ zones keep one shared edge, then put into EPSG:4326 with coordinates rounded to 
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import geopandas as gpd

@@ -15,7 +15,7 @@ from analytics.importers import ages
 from analytics.importers.councils import normalise
 from analytics.importers.errors import Report, ScotlandImportError
 from analytics.importers.population import sex_code
-from analytics.importers.readers import code_column, find_column, numbers, read_table, squash, year_from_text
+from analytics.importers.readers import code_column, find_column, numbers, read_table, squash
 
 WHAT = "projections file"
 VALUE_NAMES = ("population", "value", "count", "people", "number", "projectedpopulation", "persons")

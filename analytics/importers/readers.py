@@ -49,6 +49,7 @@ def read_table(path: Path, what: str) -> Table:
     if suffix in (".csv", ".txt", ".tsv"):
         rows = _read_csv_rows(path, what)
         frame, preamble = _frame_from_rows(rows, path, what)
+        assert frame is not None  # an empty file raised above
         return Table(frame, path, preamble)
     raise ScotlandImportError(f"The {what} {path} is a '{suffix}' file; give a .csv or .xlsx file.")
 
@@ -98,7 +99,8 @@ def _read_workbook(path: Path, sheet: str | None, what: str) -> Table:
         raise ScotlandImportError(f"The {what} {path} cannot be opened as an Excel workbook ({exc}).") from exc
     names = [sheet] if sheet else book.sheetnames
     if sheet and sheet not in book.sheetnames:
-        raise ScotlandImportError(f"The {what} {path} has no sheet '{sheet}'; its sheets: {', '.join(book.sheetnames)}.")
+        raise ScotlandImportError(f"The {what} {path} has no sheet '{sheet}'; "
+                                  f"its sheets: {', '.join(book.sheetnames)}.")
     tables: dict[str, Table] = {}
     for name in names:
         rows = [[_cell_text(v) for v in row] for row in book[name].iter_rows(values_only=True)]
@@ -123,13 +125,13 @@ def _pick_sheets(tables: dict[str, Table]) -> Table:
 
 
 def _frame_from_rows(rows: list[list[str]], path: Path, what: str,
-                     quiet: bool = False) -> tuple[pd.DataFrame, list[str]]:
+                     quiet: bool = False) -> tuple[pd.DataFrame | None, list[str]]:
     """Find the header row (the first one as wide as the table), and build a text frame below it."""
     rows = [[c.strip() for c in r] for r in rows]
     filled = [sum(1 for c in r if c) for r in rows[:HEADER_SEARCH_ROWS]]
     if not filled or max(filled) == 0:
         if quiet:
-            return None, []  # type: ignore[return-value]
+            return None, []
         raise ScotlandImportError(f"The {what} {path} is empty.")
     widest = max(filled)
     header_at = next(i for i, n in enumerate(filled) if n >= max(1, widest - 1))
@@ -202,10 +204,13 @@ def numbers(frame: pd.DataFrame, columns: list[str], what: str) -> pd.DataFrame:
 
 def year_from_text(texts: list[str]) -> int | None:
     """A year in titles or a file name ('Mid-2020', 'sape2020'), ignoring 'datazone2011'-style vintages."""
+    mids = {int(y) for t in texts for y in re.findall(r"mid[ _-]?((?:19|20)\d{2})", t, flags=re.IGNORECASE)}
+    if len(mids) == 1:
+        return mids.pop()
     found: set[int] = set()
+    vintage = r"(?:datazone|data[ _]zone|dz|intzone|intermediate[ _]zone|iz|council|ca|hb|simd)"
     for text in texts:
-        cleaned = re.sub(r"(datazone|data_zone|data zone|dz|intzone|iz|zone|council|ca|hb|simd)[ _-]?\d{4}",
-                         " ", text, flags=re.IGNORECASE)
+        cleaned = re.sub(rf"{vintage}[ _-]?\d{{4}}|(?:2001|2011|2022)[ _-]?{vintage}", " ", text, flags=re.IGNORECASE)
         cleaned = re.sub(r"(\d{4})[ _-]?based", " ", cleaned, flags=re.IGNORECASE)
         found |= {int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", cleaned)}
     return found.pop() if len(found) == 1 else None

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from analytics.config import DEFAULT_SUPPRESS_BELOW
+from analytics.config import AGE_BANDS, DEFAULT_SUPPRESS_BELOW
 from analytics.importers import apportion, communities as comm
 from analytics.importers.areas import area_table, geojson_text
 from analytics.importers.councils import Source, check_coverage, resolve
@@ -59,7 +59,6 @@ class Inputs:
     lookup: pd.DataFrame
     lookup_table: Table
     geography: Table | None = None
-    projections: list[Projection] = field(default_factory=list)
 
 
 def read_inputs(o: Options, report: Report) -> Inputs:
@@ -98,19 +97,20 @@ def projection_rows(o: Options, i: Inputs, council: str, zones: set[str], year: 
     chosen = choose_variants(read, report)
     weights = pd.DataFrame({s: i.estimates.of(zones, s).sum() for s in ("F", "M")}).T
     estimates_by_band = population.groupby(["sex", "age_band"], as_index=False)["population"].sum()
-    frames = []
+    frames, published = [], {}
     for variant, projection in sorted(chosen.items()):
         cells = apportion.to_bands(projection, variant, weights)
         _check_years(cells, projection, variant, year, report)
         cells = cells[cells["year"] >= year]
+        published[variant] = round(cells.loc[cells["year"] == year, "population"].sum())
         if o.rescale_projections:
             cells = apportion.rescale(cells, year, estimates_by_band)
         frames.append(apportion.whole_numbers(cells).assign(geography=pack_name, variant=variant))
     _method_notes(chosen, year, o.rescale_projections, report)
     out = pd.concat(frames, ignore_index=True)
-    out["order"] = out["age_band"].map(apportion.AGE_BANDS.index)
+    out["order"] = out["age_band"].map(AGE_BANDS.index)
     out = out.sort_values(["variant", "year", "sex", "order"]).reset_index(drop=True)
-    _base_year_warning(out, chosen, year, population, o.rescale_projections, report)
+    _base_year_warning(out, chosen, published, year, population, o.rescale_projections, report)
     return out[["geography", "variant", "year", "sex", "age_band", "population", "method"]]
 
 
@@ -140,16 +140,16 @@ def _method_notes(chosen: dict[str, Projection], year: int, rescaled: bool, repo
                     f"mid-{year} estimates, so {year} equals population.csv (method ends in _rescaled).")
 
 
-def _base_year_warning(out: pd.DataFrame, chosen: dict[str, Projection], year: int, population: pd.DataFrame,
-                       rescaled: bool, report: Report) -> None:
+def _base_year_warning(out: pd.DataFrame, chosen: dict[str, Projection], published: dict[str, int], year: int,
+                       population: pd.DataFrame, rescaled: bool, report: Report) -> None:
     bases = sorted({p.base for p in chosen.values()})
     if bases == [year]:
         return
     variant = "principal" if "principal" in chosen else sorted(chosen)[0]
     rows = out[out["variant"] == variant]
-    projected, estimated = rows.loc[rows["year"] == year, "population"].sum(), population["population"].sum()
+    projected, estimated = published[variant], population["population"].sum()
     last = rows["year"].max()
-    kept = ("they are rescaled to the estimates (--rescale-projections)" if rescaled else
+    kept = (f"each band is rescaled so {year} equals the estimates (--rescale-projections)" if rescaled else
             f"their published figures are kept unchanged from {year} on (so published totals hold, "
             f"e.g. {variant} {last}: {rows.loc[rows['year'] == last, 'population'].sum():,}); the dashboard "
             f"compares years by growth from the projection's own {year} figure")

@@ -1,0 +1,76 @@
+"""Engagement reach: who has been heard, where, how, and who is being asked too often."""
+import streamlit as st
+
+from analytics import describe, fatigue, figures, home, reach, ui
+from analytics.metrics import metric
+
+info = ui.page_setup("Engagement reach", "📣")
+st.markdown("Who the partnership's engagement has heard, set against who lives here. Figures for small groups "
+            f"are withheld (fewer than {info['suppress_below']} people) to protect respondents.")
+localities = list(ui.compute(home.localities)["locality"])
+f = ui.engagement_filters(localities)
+place = "the partnership" if f["locality"] == "All" else f["locality"]
+
+overall = ui.compute(reach.scores, dimension="age_band+sex", **f).iloc[0]
+mix = ui.compute(reach.method_mix, **f)
+c = st.columns(4)
+c[0].metric(metric("activities").label, f"{mix['activities'].sum():,.0f}")
+c[1].metric(metric("respondents").label, metric("respondents").format(overall["respondents"]))
+for col, key in zip(c[2:], ("proportional_similarity", "minmax_ratio")):
+    col.metric(metric(key).label + " (age × sex)", metric(key).format(overall[key]), help=metric(key).definition)
+
+st.header("Where responses came from")
+hoods = ui.compute(reach.coverage_by_neighbourhood, **f)
+ui.chart(figures.choropleth(ui.geojson("neighbourhood"), hoods, "neighbourhood_code", "per_1000",
+                            metric("respondents_per_1000"), f"Respondents per 1,000 residents by "
+                            f"{info['neighbourhood_label']}, {place}", hover_name="neighbourhood_name"),
+         f"{int(hoods['withheld'].sum())} of {len(hoods)} {info['neighbourhood_label']}s are withheld (grey) because "
+         "few people there responded.", hoods, "respondents_by_neighbourhood")
+
+cover = ui.compute(reach.coverage_by_locality, **f)
+ui.chart(figures.bars(cover, "per_1000", "locality", "Respondents per 1,000 residents by locality, with 95% "
+                      "intervals (dashed: partnership rate)", metric("respondents_per_1000").unit,
+                      error=("per_1000_low", "per_1000_high"),
+                      reference=1000 * cover["respondents"].sum() / cover["residents"].sum()),
+         describe.coverage(cover), cover, "coverage_by_locality")
+
+st.header("Who has been heard, and who has not")
+choices = {"age_group+sex": "age and sex", "quintile": "deprivation quintile", "locality": "locality",
+           "age_band": "five-year age band", "sex": "sex", "community": "community"}
+dimension = ui.query_choice("by", list(choices), "age_group+sex", "Compare by", format_func=choices.get)
+rep = ui.compute(reach.representation, dimension=dimension, **f)
+ui.chart(figures.bars(rep.assign(label=rep["group"] + " — " + rep["flag"]), "ratio", "label",
+                      f"Representation ratio by {choices[dimension]} (1 = heard in proportion)",
+                      metric("representation_ratio").label, error=("ratio_low", "ratio_high"), reference=1,
+                      text_format="{:.2f}"),
+         describe.representation(rep, choices[dimension]), rep, f"representation_{dimension}")
+
+heat = ui.compute(reach.representation, dimension="locality+community", **{**f, "locality": "All"})
+ui.chart(figures.heatmap(heat, "community", "locality", "ratio", "Representation of each community within each "
+                         "locality (blue: over, red: under)", "ratio"),
+         "Each cell compares a community's share of a locality's respondents with its share of residents. "
+         + describe.representation(heat, "locality and community"), heat, "locality_by_community")
+
+st.header("How people were reached")
+ui.chart(figures.bars(mix, "participants", "method", "Participants by method", "people", text_format="{:,.0f}"),
+         f"{mix.loc[mix['participants'].idxmax(), 'method'].replace('_', ' ').capitalize()} reached the most "
+         f"participants ({mix['participants'].max():,.0f}).", mix, "method_mix")
+months = ui.compute(reach.timeline, **f)
+ui.chart(figures.stacked_bars(months, "month", "activities", "method", "Activities starting each month, by method",
+                              "activities"),
+         f"The busiest month was {months.groupby('month')['activities'].sum().idxmax():%B %Y}.", months,
+         "activity_timeline")
+
+st.header("Consultation fatigue")
+c1, c2 = st.columns(2)
+window = c1.slider("Window (days)", 30, 180, 90, step=15)
+limit = c2.slider("Flag when more activities than this start within the window", 2, 20, 6)
+contacts = ui.compute(fatigue.contacts, window_days=window, max_activities=limit, **f)
+flagged = contacts.loc[contacts["flag"] != "", "group"].tolist()
+st.markdown(f"**Asked too often** (more than {limit} activities within {window} days): "
+            + (", ".join(flagged) if flagged else "nobody") + ".")
+ui.table(contacts, "consultation_contacts")
+pairs = ui.compute(fatigue.overlaps, days=28, date_from=f["date_from"], date_to=f["date_to"])
+st.markdown(f"**{len(pairs)} pairs of activities** asked the same community in the same locality within four "
+            "weeks of each other — worth coordinating.")
+ui.table(pairs, "overlapping_activities")

@@ -1,0 +1,125 @@
+"""Reach: hand-worked known answers on the tiny pack (threshold 0), suppression at threshold 5, and the
+biases the demonstration generator planted."""
+import numpy as np
+import pytest
+from scipy.stats import chi2
+
+from analytics import fatigue, reach
+
+# Tiny pack, ages 15+: North residents 640, South 640. Respondents with a known home: North R1 R2 R3 R7 R8 (5),
+# South R4 R6 (2); R5 has no area.
+
+
+def test_representation_by_locality_hand_worked(tiny):
+    t = reach.representation(tiny, "locality").set_index("locality")
+    assert t["respondents"].tolist() == [5, 2]
+    assert t.loc["North", "respondent_share"] == pytest.approx(5 / 7)
+    assert t.loc["North", "population_share"] == pytest.approx(0.5)
+    assert t.loc["North", "ratio"] == pytest.approx(10 / 7)
+    # Wilson 95% for 5/7 (z = 1.959964, z² = 3.841459): centre (5/7 + z²/14) / (1 + z²/7) = 0.638357,
+    # half-width z·√(5/7·2/7/7 + z²/196) / (1 + z²/7) = 0.279424 → (0.358933, 0.917781); ÷ 0.5.
+    assert t.loc["North", "ratio_low"] == pytest.approx(0.717866, abs=1e-5)
+    assert t.loc["North", "ratio_high"] == pytest.approx(1.835562, abs=1e-5)
+    assert t.loc["North", "flag"] == "in line"
+
+
+def test_representation_by_sex_excludes_unknown_and_x(tiny):
+    t = reach.representation(tiny, "sex").set_index("sex")
+    # F: R1 R2 R4 R7; M: R3 R8. R5 (X) and R6 (blank) have no population counterpart.
+    assert t["respondents"].to_dict() == {"F": 4, "M": 2}
+    assert t.loc["M", "ratio"] == pytest.approx((2 / 6) / 0.5)
+
+
+def test_communities_against_population_and_target(tiny):
+    t = reach.representation(tiny, "community").set_index("community")
+    # Carers: R1 R4 R7 R8 of all 8 respondents; 100 carers among 1,280 residents aged 15+.
+    assert t.loc["Carers", "respondents"] == 4
+    assert t.loc["Carers", "ratio"] == pytest.approx(0.5 / (100 / 1280))
+    assert t.loc["Carers", "flag"] == "over"
+    # Gypsy/Travellers: no denominator, target 10, none heard: exact Poisson upper 3.6889 / 10 < 1.
+    assert t.loc["Gypsy/Travellers", "ratio"] == 0
+    assert t.loc["Gypsy/Travellers", "ratio_high"] == pytest.approx(0.368888, abs=1e-5)
+    assert t.loc["Gypsy/Travellers", "flag"] == "under"
+
+
+def test_intersectional_cells_and_filters(tiny):
+    t = reach.representation(tiny, "locality+sex").set_index(["locality", "sex"])
+    assert t.loc[("North", "F"), "respondents"] == 3  # R1 R2 R7
+    t = reach.representation(tiny, "locality", method="focus_group").set_index("locality")
+    assert t["respondents"].to_dict() == {"North": 2, "South": 0}
+    t = reach.representation(tiny, "locality", date_from="2025-01-04", date_to="2025-01-31").set_index("locality")
+    assert t["respondents"].to_dict() == {"North": 1, "South": 2}  # R3; R4 R6
+    with pytest.raises(reach.ReachInputError, match="unknown dimension"):
+        reach.representation(tiny, "religion")
+
+
+def test_scores_hand_worked(tiny):
+    s = reach.scores(tiny, "sex").iloc[0]
+    # Population 0.5/0.5; respondents 4/6, 2/6 → Σ min = 0.5 + 1/3; rates 4/640 vs 2/640 → 0.5.
+    assert s["proportional_similarity"] == pytest.approx(0.5 + 1 / 3)
+    assert s["minmax_ratio"] == pytest.approx(0.5)
+
+
+def test_need_weighted_shortfall_hand_worked(tiny):
+    t = reach.hard_to_reach(tiny, need="dementia", need_weight=0.5)
+    t = t[t["kind"] == "Locality"].set_index("group")
+    # Need: North 6 + 4.8 = 10.8, South 3.6 + 3.2 = 6.8 (of 17.6); population shares 0.5 each.
+    share_south = 0.5 * 0.5 + 0.5 * 6.8 / 17.6
+    assert t.loc["South", "expected"] == pytest.approx(7 * share_south)
+    assert t.loc["South", "shortfall"] == pytest.approx(7 * share_south - 2)
+    assert t.loc["North", "shortfall"] == pytest.approx(7 * (1 - share_south) - 5)
+    assert t.loc["South", "shortfall_low"] < t.loc["South", "shortfall"] < t.loc["South", "shortfall_high"]
+
+
+def test_coverage_rates_and_funnel(tiny):
+    t = reach.coverage_by_locality(tiny).set_index("locality")
+    assert t.loc["North", "per_1000"] == pytest.approx(1000 * 5 / 760)
+    # Exact Poisson below 10: lower χ²(0.025; 10)/2 = 1.62348 people → per 1,000 of 760.
+    assert t.loc["North", "per_1000_low"] == pytest.approx(1000 * 1.623486 / 760, abs=1e-4)
+    expected = 7 / 1520 * 760  # 3.5 people at the partnership rate
+    assert t.loc["North", "control_low"] == pytest.approx(1000 * chi2.ppf(0.001, 7) / 2 / 760)
+    assert t.loc["North", "control_high"] == pytest.approx(1000 * chi2.ppf(0.999, 2 * expected + 2) / 2 / 760)
+    assert t.loc["North", "activities"] == 1 and t.loc["North", "participants"] == 8
+
+
+def test_threshold_withholds_counts_and_what_gives_them_away(tiny_suppressed):
+    t = reach.representation(tiny_suppressed, "locality")
+    assert t["withheld"].all() and t[list(reach.DERIVED) + ["respondents"]].isna().all().all()
+    gaps = reach.hard_to_reach(tiny_suppressed)
+    assert gaps.loc[gaps["withheld"], ["respondents", "shortfall"]].isna().all().all()
+    shown = gaps.loc[~gaps["withheld"], "respondents"]
+    assert (shown >= 5).all()
+
+
+# --- The demonstration pack: the biases the generator planted are found -------------------------------------
+
+def test_young_men_under_and_older_women_over(demo):
+    t = reach.representation(demo, "age_group+sex").set_index(["age_group", "sex"])
+    assert t.loc[("15-34", "M"), "flag"] == "under"
+    assert t.loc[("65-84", "F"), "flag"] == "over"
+
+
+def test_most_deprived_quintile_under(demo):
+    t = reach.representation(demo, "quintile").set_index("quintile")
+    assert t.loc[1, "flag"] == "under"
+
+
+def test_barely_heard_identity_groups_under(demo):
+    t = reach.representation(demo, "community").set_index("community")
+    for group in ("Gypsy/Travellers", "LGBT+", "Minority ethnic people", "Refugees and asylum seekers"):
+        assert t.loc[group, "flag"] == "under", group
+
+
+def test_over_consulted_locality_in_fatigue_view(demo):
+    contacts = fatigue.contacts(demo)
+    local = contacts[contacts["kind"] == "Locality"].set_index("group")
+    assert local["activities_per_10k"].idxmax() == "Westhaven"
+    assert local.loc["Westhaven", "flag"] == "asked too often"
+    assert (local.drop("Westhaven")["flag"] == "").all()
+    assert len(fatigue.overlaps(demo)) > 0
+
+
+def test_demo_gaps_rank_young_men_and_deprived_areas_high(demo):
+    gaps = reach.hard_to_reach(demo)
+    top = gaps.head(15)["group"].tolist()
+    assert any("Men" in g and "15-34" in g for g in top), top
