@@ -18,9 +18,9 @@ def headline_metrics(facts: dict, year: int) -> None:
                 help=f"{facts['aged_75_base']:,.0f} in {base_year} → {facts['aged_75_projected']:,.0f} in {year} "
                      "(principal projection)")
     c[2].metric("Respondents", metric("respondents").format(facts["respondents"]),
-                help=f"{facts['per_1000']:.1f} per 1,000 residents, from {facts['activities']:,} activities")
+                help=f"From {facts['activities']:,} engagement activities")
     if not present:
-        c[3].metric("Per 1,000 residents", f"{facts['per_1000']:.1f}")
+        c[3].metric("Respondents per 1,000", metric("respondents_per_1000").format(facts["per_1000"]))
         c[4].metric("Proportional similarity", metric("proportional_similarity").format(
             facts["proportional_similarity"]), help=metric("proportional_similarity").definition + " By age × sex.")
         c[5].metric("Groups under-reached", f"{facts['under_reached']}",

@@ -7,6 +7,7 @@ import math
 
 from analytics import describe, figures, geo, home
 from analytics.db import Store
+from analytics.metrics import metric
 
 LEVELS = ("low", "medium", "high")
 
@@ -44,7 +45,8 @@ def briefing_html(con: Store, year: int) -> str:
     gaps = "".join(f"<li>{html.escape(describe.gap(row))}</li>" for _, row in home.top_gaps(con).iterrows())
     synthetic = ("<p><b>Demonstration data: every figure is fictional.</b></p>"
                  if meta.get("synthetic", "").lower() == "true" else "")
-    respondents = "withheld" if facts["respondents"] != facts["respondents"] else f"{facts['respondents']:,.0f}"
+    respondents, rate = (metric(k).format(facts[v]) for k, v in (("respondents", "respondents"),
+                                                                 ("respondents_per_1000", "per_1000")))
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Reach &amp; Need briefing: {html.escape(meta['name'])}</title>
 <style>@page {{size: A4; margin: 14mm}} body {{font-family: sans-serif; font-size: 10.5pt; color: #111}}
@@ -53,8 +55,8 @@ h1 {{font-size: 16pt; margin: 0}} .figs td {{padding: 2px 10px 2px 0}} .row {{di
 <table class="figs"><tr><td>Residents ({meta['base_year']})</td><td><b>{facts['residents']:,.0f}</b></td></tr>
 <tr><td>Residents aged 75+, {meta['base_year']} to {year}</td><td><b>{facts['aged_75_base']:,.0f} to
 {facts['aged_75_projected']:,.0f} ({facts['growth_75']:+.0f}%)</b></td></tr>
-<tr><td>Respondents to engagement</td><td><b>{respondents}</b> ({facts['per_1000']:.1f} per 1,000 residents)</td></tr>
-<tr><td>Proportional similarity (age × sex)</td><td><b>{facts['proportional_similarity']:.2f}</b> (1 = mirrors
+<tr><td>Respondents to engagement</td><td><b>{respondents}</b> ({rate} per 1,000 residents)</td></tr>
+<tr><td>Proportional similarity (age × sex)</td><td><b>{metric('proportional_similarity').format(facts['proportional_similarity'])}</b> (1 = mirrors
 the population)</td></tr><tr><td>Groups under-reached</td><td><b>{facts['under_reached']}</b></td></tr></table>
 <h2>Need ({year}) and engagement reach by neighbourhood</h2><div class="row">{svg}
 <div>{figures.bivariate_legend_html()}<p>{html.escape(describe.bivariate(frame))}</p></div></div>

@@ -17,6 +17,7 @@ import json
 import time
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ PERIOD_START, PERIOD_DAYS = np.datetime64("2025-09-01"), 365  # the strategic-pl
 MIN_GROUP, MAX_GROUP = 5, 10  # data zones per intermediate zone
 
 LOCALITIES = ("City Centre & University", "Eastfield", "North Carron", "Riverside", "Westhaven", "South Braes")
+CITY_CENTRE, ALL = LOCALITIES[0], ALL_LOCALITIES
 CENTRE_SHARE = 0.17  # the innermost areas form the centre locality; the rest are sectors around it
 # Outer sectors, degrees anticlockwise from east, starting at -40: Riverside, Eastfield, North Carron, …
 SECTOR_EDGES = np.array([65, 135, 200, 270])
@@ -196,59 +198,54 @@ LOCALITY_WEIGHT = np.array([1.0, 1.0, 1.0, 1.0, 1.5, 1.0])
 CONSULTATION = np.array([1.0, 1.0, 1.0, 1.0, 2.6, 1.0])  # activities per head, relative: Westhaven is over-asked
 
 
-@dataclass(frozen=True)
-class Partner:
+class Partner(NamedTuple):
     name: str
     home: str  # the locality it works in, or "All"
-    methods: tuple[str, ...]
+    methods: str  # space-separated
     communities: str = ""  # ';'-joined communities it usually works with
-
-
-def _partner(name: str, home: str, methods: str, communities: str = "") -> Partner:
-    return Partner(name, home, tuple(methods.split()), communities)
 
 
 HSCP_TEAM = "Invercarron HSCP Engagement Team"
 PARTNERS = (
-    _partner(HSCP_TEAM, "All", "meeting presentation event focus_group"),
-    _partner("Invercarron Council for Voluntary Service", "All", "meeting presentation event"),
-    _partner("Carron Carers Centre", "All", "focus_group meeting interview", "Unpaid carers"),
-    _partner("Eastfield Community Health Project", "Eastfield", "event focus_group meeting"),
-    _partner("Westhaven Age Concern", "Westhaven", "meeting focus_group event", "Older people living alone"),
-    _partner("Westhaven Community Council", "Westhaven", "meeting presentation"),
-    _partner("Minority Ethnic Carers Forum", LOCALITIES[0], "focus_group meeting",
+    Partner(HSCP_TEAM, ALL, "meeting presentation event focus_group"),
+    Partner("Invercarron Council for Voluntary Service", ALL, "meeting presentation event"),
+    Partner("Carron Carers Centre", ALL, "focus_group meeting interview", "Unpaid carers"),
+    Partner("Eastfield Community Health Project", "Eastfield", "event focus_group meeting"),
+    Partner("Westhaven Age Concern", "Westhaven", "meeting focus_group event", "Older people living alone"),
+    Partner("Westhaven Community Council", "Westhaven", "meeting presentation"),
+    Partner("Minority Ethnic Carers Forum", CITY_CENTRE, "focus_group meeting",
              "Minority ethnic people;Unpaid carers"),
-    _partner("Invercarron Deaf Club", LOCALITIES[0], "focus_group meeting", "British Sign Language users"),
-    _partner("Recovery Network Invercarron", "Eastfield", "focus_group interview", "People in recovery from addiction"),
-    _partner("LGBT Youth Invercarron", LOCALITIES[0], "focus_group event", "LGBT+;Young people (16-24)"),
-    _partner("Travellers' Support Project", "Riverside", "interview focus_group", "Gypsy/Travellers"),
-    _partner("Carron Valley Disability Forum", "All", "meeting focus_group",
+    Partner("Invercarron Deaf Club", CITY_CENTRE, "focus_group meeting", "British Sign Language users"),
+    Partner("Recovery Network Invercarron", "Eastfield", "focus_group interview", "People in recovery from addiction"),
+    Partner("LGBT Youth Invercarron", CITY_CENTRE, "focus_group event", "LGBT+;Young people (16-24)"),
+    Partner("Travellers' Support Project", "Riverside", "interview focus_group", "Gypsy/Travellers"),
+    Partner("Carron Valley Disability Forum", ALL, "meeting focus_group",
              "Disabled people;People with a learning disability"),
-    _partner("Invercarron Youth Forum", "All", "event focus_group", "Young people (16-24)"),
-    _partner("North Carron Community Council", "North Carron", "meeting presentation"),
-    _partner("South Braes Community Council", "South Braes", "meeting presentation"),
-    _partner("Riverside Tenants' Association", "Riverside", "meeting event"),
-    _partner("Invercarron University Students' Association", LOCALITIES[0], "event presentation",
+    Partner("Invercarron Youth Forum", ALL, "event focus_group", "Young people (16-24)"),
+    Partner("North Carron Community Council", "North Carron", "meeting presentation"),
+    Partner("South Braes Community Council", "South Braes", "meeting presentation"),
+    Partner("Riverside Tenants' Association", "Riverside", "meeting event"),
+    Partner("Invercarron University Students' Association", CITY_CENTRE, "event presentation",
              "Young people (16-24)"),
-    _partner("Invercarron Veterans' Breakfast Club", "All", "meeting", "Veterans"),
-    _partner("New Scots Welcome Network", "Eastfield", "focus_group interview", "Refugees and asylum seekers"),
-    _partner("Invercarron Homelessness Action", LOCALITIES[0], "interview focus_group",
+    Partner("Invercarron Veterans' Breakfast Club", ALL, "meeting", "Veterans"),
+    Partner("New Scots Welcome Network", "Eastfield", "focus_group interview", "Refugees and asylum seekers"),
+    Partner("Invercarron Homelessness Action", CITY_CENTRE, "interview focus_group",
              "People experiencing homelessness"),
 )
 # Surveys: (title, method, partner, locality, first day, last day, communities, share of responses it attracts).
 # Locality "each" means one survey per locality on dates drawn at random.
 SURVEYS = (
-    ("Strategic plan review: have your say", "online_survey", HSCP_TEAM, "All", 14, 102, "", 10.0),
-    ("Strategic plan review: paper questionnaire", "paper_survey", HSCP_TEAM, "All", 14, 102, "", 2.5),
-    ("Draft strategic plan consultation", "online_survey", HSCP_TEAM, "All", 182, 270, "", 6.0),
-    ("Draft strategic plan consultation: paper and easy-read", "paper_survey", HSCP_TEAM, "All", 182, 270, "", 1.5),
+    ("Strategic plan review: have your say", "online_survey", HSCP_TEAM, ALL, 14, 102, "", 10.0),
+    ("Strategic plan review: paper questionnaire", "paper_survey", HSCP_TEAM, ALL, 14, 102, "", 2.5),
+    ("Draft strategic plan consultation", "online_survey", HSCP_TEAM, ALL, 182, 270, "", 6.0),
+    ("Draft strategic plan consultation: paper and easy-read", "paper_survey", HSCP_TEAM, ALL, 182, 270, "", 1.5),
     ("{place} health and care survey", "online_survey", HSCP_TEAM, "each", 0, 0, "", 2.5),
-    ("Carers' experiences survey", "online_survey", "Carron Carers Centre", "All", 40, 110, "Unpaid carers", 1.5),
+    ("Carers' experiences survey", "online_survey", "Carron Carers Centre", ALL, 40, 110, "Unpaid carers", 1.5),
     ("Student health and wellbeing survey", "online_survey", "Invercarron University Students' Association",
-     LOCALITIES[0], 30, 75, "Young people (16-24)", 1.5),
+     CITY_CENTRE, 30, 75, "Young people (16-24)", 1.5),
     ("Westhaven older people's questionnaire", "paper_survey", "Westhaven Age Concern", "Westhaven", 60, 150,
      "Older people living alone", 2.0),
-    ("LGBT+ young people's survey", "online_survey", "LGBT Youth Invercarron", LOCALITIES[0], 200, 250,
+    ("LGBT+ young people's survey", "online_survey", "LGBT Youth Invercarron", CITY_CENTRE, 200, 250,
      "LGBT+;Young people (16-24)", 0.5),
 )
 SURVEY_METHODS = ("online_survey", "paper_survey")
@@ -310,7 +307,8 @@ def _river(rng: np.random.Generator) -> shapely.Polygon:
     """A meandering river, west to east, passing just south of the centre."""
     x = np.linspace(-1.4 * HALF_WIDTH, 1.4 * HALF_WIDTH, 600)
     phase = rng.uniform(0, 2 * np.pi, 3)
-    wave = sum(a * np.sin(2 * np.pi * x / length + p) for a, length, p in zip((1200, 450, 150), (9000, 3700, 1300), phase))
+    wave = sum(amplitude * np.sin(2 * np.pi * x / length + p)
+               for amplitude, length, p in zip((1200, 450, 150), (9000, 3700, 1300), phase))
     y = wave - np.interp(0, x, wave) - 300
     return shapely.LineString(np.column_stack([x, y])).buffer(RIVER_HALF_WIDTH, quad_segs=4)
 
@@ -428,16 +426,11 @@ def _halve(group: int, labels: np.ndarray, xy: np.ndarray, adj: csr_matrix) -> n
     """Cut a group in two across its longer side, at the cut nearest the middle that leaves both halves in one
     piece with at least MIN_GROUP areas each (the middle itself if no cut does)."""
     members = np.flatnonzero(labels == group)
-    cuts = sorted(range(MIN_GROUP, len(members) - MIN_GROUP + 1), key=lambda c: abs(2 * c - len(members)))
-    tries = [(axis, cut) for axis in np.argsort(-np.ptp(xy[members], axis=0), kind="stable") for cut in cuts]
-    fallback = tries[0]
-    for axis, cut in tries:
-        order = members[np.argsort(xy[members, axis], kind="stable")]
-        if _connected(order[:cut], adj) and _connected(order[cut:], adj):
-            break
-    else:
-        axis, cut = fallback
-        order = members[np.argsort(xy[members, axis], kind="stable")]
+    n = len(members)
+    cuts = sorted(range(MIN_GROUP, n - MIN_GROUP + 1), key=lambda c: abs(2 * c - n))
+    axes = np.argsort(-np.ptp(xy[members], axis=0), kind="stable")
+    tries = [(members[np.argsort(xy[members, a], kind="stable")], cut) for a in axes for cut in cuts]
+    order, cut = next(((o, c) for o, c in tries if _connected(o[:c], adj) and _connected(o[c:], adj)), tries[0])
     labels = labels.copy()
     labels[order[cut:]] = labels.max() + 1
     return labels
@@ -478,7 +471,8 @@ def _to_lonlat(cells: np.ndarray) -> np.ndarray:
              "+no_defs")
     to_wgs84 = Transformer.from_crs(local, "EPSG:4326", always_xy=True)
     lonlat = shapely.transform(cells, lambda c: np.column_stack(to_wgs84.transform(c[:, 0], c[:, 1])))
-    snapped = shapely.set_precision(lonlat, 1e-5)
+    snapped = shapely.set_precision(lonlat, 1e-5)  # keeps every polygon valid on the 1e-5 grid
+    # np.round then turns 56.020010000000006 into 56.02001, so the JSON carries no more than 5 decimals.
     return shapely.orient_polygons(shapely.transform(snapped, lambda c: np.round(c, 5)))
 
 
@@ -496,15 +490,22 @@ def geography(seed: int, n_areas: int) -> Geography:
     for i in range(len(LOCALITIES)):
         idx = np.flatnonzero(loc == i)
         group[idx] = _neighbourhoods(rng, xy[idx], adj[idx][:, idx]) + group.max() + 1
-    # Codes run by locality, then north to south, then west to east, like a real lookup's tidy order.
-    centre = pd.DataFrame(xy).groupby(group).transform("mean").to_numpy()
-    hood_order = np.lexsort((centre[:, 0].round(6), -centre[:, 1].round(6), loc))
-    hoods = np.unique(group[hood_order], return_index=True)
-    rank = np.empty(group.max() + 1, dtype=int)
-    rank[hoods[0][np.argsort(hoods[1])]] = np.arange(len(hoods[0]))
-    order = np.lexsort((xy[:, 0].round(6), -xy[:, 1].round(6), rank[group]))
-    simplified = shapely.coverage_simplify(cells, 12.0)
-    return _label(rng, order, rank[group], loc, xy, _to_lonlat(simplified))
+    order, hood = _code_order(group, loc, xy)
+    simplified = shapely.coverage_simplify(cells, 12.0)  # metres; shared edges stay shared
+    return _label(rng, order, hood, loc, xy, _to_lonlat(simplified))
+
+
+def _code_order(group: np.ndarray, loc: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Area order and neighbourhood number (0…) for codes that run by locality, then north to south, then west
+    to east (neighbourhoods by their mean centroid), like a tidy published lookup."""
+    group = np.unique(group, return_inverse=True)[1]
+    size = np.bincount(group)
+    centre = np.stack([np.bincount(group, xy[:, k]) / size for k in (0, 1)], axis=1)
+    hood_loc = np.bincount(group, loc) / size  # every area of a neighbourhood is in the same locality
+    number = np.empty(len(size), dtype=int)
+    number[np.lexsort((centre[:, 0], -centre[:, 1], hood_loc))] = np.arange(len(size))
+    hood = number[group]
+    return np.lexsort((xy[:, 0], -xy[:, 1], hood)), hood
 
 
 def _label(rng: np.random.Generator, order: np.ndarray, hood: np.ndarray, loc: np.ndarray, xy: np.ndarray,
@@ -578,6 +579,7 @@ def deprivation(seed: int, geo: Geography) -> pd.DataFrame:
     z = (score - score.mean()) / score.std()
     ranks = _national_ranks(rng, score, national)
     out = {"area_code": geo.frame["area_code"], "rank": ranks,
+           # ceil(rank / (national / 10)) in whole numbers, so no float rounding can move a cut-off
            "decile": np.clip(-(-ranks * 10 // national), 1, 10), "quintile": np.clip(-(-ranks * 5 // national), 1, 5)}
     centrality = np.exp(-np.hypot(*geo.xy.T) ** 2 / 0.1)
     for domain, link in DOMAIN_LINK.items():
@@ -643,7 +645,7 @@ def communities(geo: Geography, pop: np.ndarray) -> pd.DataFrame:
             values = np.rint(c.share * np.array(c.tilt) * (by_locality @ _eligible(c.ages))).astype(int)
             est, low = list(values), list(np.rint(values * (1 - c.spread)).astype(int))
             high, targets = list(np.rint(values * (1 + c.spread)).astype(int)), [""] * len(LOCALITIES)
-        for i, locality in enumerate((*LOCALITIES, ALL_LOCALITIES)):
+        for i, locality in enumerate((*LOCALITIES, ALL)):
             cells = [_total(col) if i == len(LOCALITIES) else col[i] for col in (est, low, high, targets)]
             rows.append([c.name, c.kind, locality, *cells, c.source])
     columns = ["community", "kind", "locality", "population", "population_low", "population_high", "target_min",
@@ -674,15 +676,17 @@ def need_gradient() -> pd.DataFrame:
 # --- the engagement ledger ------------------------------------------------------------------------------------
 
 def _survey_rows(rng: np.random.Generator) -> list[dict]:
+    """The surveys, which take most responses: partnership-wide, one per locality, and partners' own."""
     rows = []
     for title, method, partner, locality, first, last, groups, weight in SURVEYS:
         places = LOCALITIES if locality == "each" else (locality,)
         for place in places:
+            start, end = first, last
             if locality == "each":  # four to eight weeks, some time in the year
-                first = int(rng.integers(30, 240))
-                last = first + int(rng.integers(28, 57))
+                start = int(rng.integers(30, 240))
+                end = start + int(rng.integers(28, 57))
             rows.append(dict(title=title.format(place=place), method=method, partner=partner, locality=place,
-                             start=first, end=last, communities=groups, weight=weight))
+                             start=start, end=end, communities=groups, weight=weight))
     return rows
 
 
@@ -703,16 +707,16 @@ def _fatigue_rows(rng: np.random.Generator) -> list[dict]:
 
 def _general_row(rng: np.random.Generator, locality: str) -> dict:
     """One meeting, presentation, focus group, interview or event run by a partner working in the locality."""
-    partners = [p for p in PARTNERS if p.home in (locality, "All")]
+    partners = [p for p in PARTNERS if p.home in (locality, ALL)]
     weights = np.array([3.0 if p.home == locality else 1.0 for p in partners])
     partner = partners[rng.choice(len(partners), p=weights / weights.sum())]
-    method = str(rng.choice(partner.methods))
+    method = str(rng.choice(partner.methods.split()))
     groups = partner.communities if rng.random() < 0.7 else ""
     if not partner.communities and rng.random() < 0.12:
         groups = COMMUNITIES[rng.integers(len(COMMUNITIES))].name
     templates = [t for t in TITLES[method] if groups or "{group}" not in t]
     template = templates[int(rng.integers(len(templates)))]
-    title = template.format(partner=partner.name, place="Invercarron" if locality == ALL_LOCALITIES else locality,
+    title = template.format(partner=partner.name, place="Invercarron" if locality == ALL else locality,
                             topic=str(rng.choice([label for _, label in PRIORITIES])), group=groups.split(";")[0])
     day = int(rng.integers(0, PERIOD_DAYS))
     return dict(title=title, method=method, partner=partner.name, locality=locality, start=day, end=day,
@@ -742,7 +746,7 @@ def activities(seed: int, geo: Geography, pop: np.ndarray) -> pd.DataFrame:
     rng = _rng(seed, "activities")
     rows = _survey_rows(rng) + _fatigue_rows(rng)
     residents = np.array([pop[geo.loc == i].sum() for i in range(len(LOCALITIES))]) * CONSULTATION
-    places = (*LOCALITIES, ALL_LOCALITIES)
+    places = (*LOCALITIES, ALL)
     p = np.append(0.88 * residents / residents.sum(), 0.12)
     rows += [_general_row(rng, places[rng.choice(len(places), p=p)]) for _ in range(ACTIVITIES - len(rows))]
     frame = _held(rng, pd.DataFrame(rows), geo)
@@ -812,7 +816,7 @@ def _blank(rng: np.random.Generator, values: np.ndarray, share: float) -> np.nda
 
 def responses(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, acts: pd.DataFrame,
               m: int) -> pd.DataFrame:
-    """Columns as responses.csv, in date order. Also fills in each survey's participants (its responses)."""
+    """Columns as responses.csv, in date order (response ids follow it)."""
     rng = _rng(seed, "responses")
     area, sex, band = _sample_people(rng, geo, pop, quintile, m)
     members = _memberships(rng, geo.loc[area], band)
@@ -831,16 +835,16 @@ def responses(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, 
     })
     frame = frame.iloc[np.lexsort((chosen, day))].reset_index(drop=True)
     frame.insert(0, "response_id", [f"R{i:0{max(6, len(str(m)))}d}" for i in range(1, m + 1)])
-    counts = np.bincount(chosen, minlength=len(acts))
-    is_survey = acts["method"].isin(SURVEY_METHODS)
-    acts.loc[is_survey, "participants"] = counts[is_survey.to_numpy()]
     return frame
 
 
-def activities_frame(acts: pd.DataFrame) -> pd.DataFrame:
-    """activities.csv as the contract has it: working columns dropped, day numbers as dates."""
+def activities_frame(acts: pd.DataFrame, resp: pd.DataFrame) -> pd.DataFrame:
+    """activities.csv as the contract has it: day numbers as dates, a survey's head count is its responses, and
+    the working columns dropped."""
     dates = {c: np.datetime_as_string(PERIOD_START + acts[c].to_numpy(), unit="D") for c in ("start", "end")}
-    out = acts.assign(start_date=dates["start"], end_date=dates["end"])
+    answered = acts["activity_id"].map(resp["activity_id"].value_counts()).fillna(0).astype(int)
+    heads = acts["participants"].where(~acts["method"].isin(SURVEY_METHODS), answered)
+    out = acts.assign(start_date=dates["start"], end_date=dates["end"], participants=heads)
     return out[["activity_id", "title", "method", "partner", "start_date", "end_date", "locality", "area_code",
                 "mode", "participants", "communities"]]
 
@@ -878,11 +882,11 @@ def generate(options: Options) -> dict[str, int]:
     tables = {"population": population_frame(geo, pop), "deprivation": dep, "projections": projections(pop),
               "communities": communities(geo, pop), "need_indicators": need_indicators(),
               "need_gradient": need_gradient(), "priorities": pd.DataFrame(PRIORITIES, columns=["code", "label"]),
-              "activities": activities_frame(acts), "responses": resp}
+              "activities": activities_frame(acts, resp), "responses": resp}
     for name, frame in tables.items():
         _write_csv(frame, out / f"{name}.csv")
-    return {"population": int(pop.sum()), "areas": len(geo.loc), "neighbourhoods": geo.frame["neighbourhood_code"]
-            .nunique(), "activities": len(acts), "responses": len(resp)}
+    return {"population": int(pop.sum()), "areas": len(geo.loc), "neighbourhoods": int(geo.frame[
+        "neighbourhood_code"].nunique()), "activities": len(acts), "responses": len(resp)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,3 +122,13 @@ def bivariate(frame: pd.DataFrame) -> str:
     text = (f"{len(gap)} of {len(frame)} neighbourhoods combine high need with low reach "
             f"({gap['residents'].sum():,.0f} residents)")
     return text + (f", most of them in {where.index[0]} ({where.iloc[0]})." if len(where) else ".")
+
+
+def fatigue(contacts: pd.DataFrame, window: int) -> str:
+    """From fatigue.contacts."""
+    flagged = contacts[contacts["flag"] != ""]
+    if flagged.empty:
+        return f"No locality or community was asked too often in any {window}-day window."
+    parts = [f"{r.group} ({r.busiest_window} activities in {window} days from {r.window_start:%d %b %Y})"
+             for r in flagged.itertuples()]
+    return "**Asked too often:** " + "; ".join(parts) + "."

@@ -20,7 +20,8 @@ def _busiest_window(dates: pd.Series, days: int) -> tuple[int, pd.Timestamp | No
     return int(counts[best]), pd.Timestamp(ordered[best])
 
 
-def contacts(con: Store, window_days: int = 90, max_activities: int = 6, **given: str) -> pd.DataFrame:
+def contacts(con: Store, window_days: int = 90, max_activities: int = 8, max_per_10k: float = 1.5,
+             **given: str) -> pd.DataFrame:
     """How often each locality and community was asked (activities are not personal data, so nothing here
     needs withholding). Columns: kind (Locality / Community), group, activities, activities_per_10k
     (localities only), busiest_window (most activities starting within any `window_days`), window_start, flag ('asked too often'
@@ -36,8 +37,12 @@ def contacts(con: Store, window_days: int = 90, max_activities: int = 6, **given
             for kind, name, part in groups]
     table = pd.DataFrame(rows)
     residents = population_cells(con, 0).groupby("locality")["population"].sum()
-    table["activities_per_10k"] = 1e4 * table["activities"] / table["group"].map(residents).astype(float)
-    table["flag"] = np.where(table["busiest_window"] > max_activities, "asked too often", "")
+    per_10k = 1e4 / table["group"].map(residents).astype(float)
+    table["activities_per_10k"] = table["activities"] * per_10k
+    table["busiest_per_10k"] = table["busiest_window"] * per_10k
+    too_often = np.where(table["kind"] == "Locality", table["busiest_per_10k"] > max_per_10k,
+                         table["busiest_window"] > max_activities)
+    table["flag"] = np.where(too_often, "asked too often", "")
     return table.sort_values(["kind", "busiest_window"], ascending=[False, False], ignore_index=True)
 
 

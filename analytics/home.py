@@ -58,9 +58,10 @@ def headline(con: Store, year: int, variant: str = "principal") -> dict[str, flo
     old = needs.growth(con, year, variant=variant, min_age=75)
     score = reach.scores(con, "age_band+sex").iloc[0]
     gaps = reach.hard_to_reach(con)
+    heard = safe_total(pd.Series([facts["responses"]]), reach.threshold(con))  # NaN (withheld) when small
     return {"residents": facts["residents"], "aged_75_base": old["base"], "aged_75_projected": old["projected"],
-            "growth_75": old["growth"], "respondents": facts["responses"],
-            "per_1000": 1000 * facts["responses"] / facts["residents"], "activities": facts["activities"],
+            "growth_75": old["growth"], "respondents": heard,
+            "per_1000": 1000 * heard / facts["residents"], "activities": facts["activities"],
             "proportional_similarity": score["proportional_similarity"], "minmax_ratio": score["minmax_ratio"],
             "under_reached": int((gaps["flag"] == "under").sum())}
 

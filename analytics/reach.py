@@ -175,19 +175,25 @@ def scores(con: Store, dimension: str = "age_band+sex", by: str | None = None, m
     rows = []
     for key, part in groups:
         heard = part.groupby(list(dims))["respondents"].sum().reindex(pop.index, fill_value=0)
+        empty = heard.sum() == 0  # no one heard: the scores are undefined, not zero
         rows.append({by or "scope": key, "respondents": heard.sum(),
-                     "proportional_similarity": stats.proportional_similarity(pop / pop.sum(),
-                                                                               heard / max(heard.sum(), 1)),
-                     "minmax_ratio": stats.participation_ratio_minmax(heard.to_numpy(), pop.to_numpy())})
+                     "proportional_similarity": np.nan if empty else stats.proportional_similarity(
+                         pop / pop.sum(), heard / heard.sum()),
+                     "minmax_ratio": np.nan if empty else stats.participation_ratio_minmax(heard.to_numpy(),
+                                                                                           pop.to_numpy())})
     table = pd.DataFrame(rows)
     return suppress(table, "respondents", threshold(con), ("proportional_similarity", "minmax_ratio"),
                     additive=(by,) if by else None)
 
 
 def ledger_options(con: Store) -> dict[str, list[str]]:
-    """{'method': [...], 'partner': [...], 'first_date': [d], 'last_date': [d]} for the filter widgets."""
-    rows = con.query("ledger_options")
-    return {kind: list(part["value"]) for kind, part in rows.groupby("kind")}
+    """{'method': [...], 'partner': [...], 'first_date': [d], 'last_date': [d]} for the filter widgets; with an
+    empty ledger the dates are the pack's base year."""
+    rows = con.query("ledger_options").dropna()
+    options = {kind: list(part["value"]) for kind, part in rows.groupby("kind")}
+    base = con.meta()["base_year"]
+    return {"method": [], "partner": [], "first_date": [f"{base}-01-01"], "last_date": [f"{base}-12-31"],
+            **options}
 
 
 def coverage_by_locality(con: Store, **given: str) -> pd.DataFrame:

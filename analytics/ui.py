@@ -192,6 +192,16 @@ def engagement_filters(localities: list[str]) -> dict[str, str]:
             "locality": locality}
 
 
+def stop_if_no_engagement() -> None:
+    """Reach pages have nothing to show before the first activity is recorded: say so, and how to start."""
+    from analytics import home
+    if compute(home.overview)["responses"] == 0:
+        st.info("No engagement responses have been recorded for this partnership yet. Add activities and "
+                "responses to the ledger (activities.csv and responses.csv in the area pack) and they will "
+                "appear here.")
+        st.stop()
+
+
 def locality_choice(localities: list[str]) -> str:
     return query_choice("locality", ["All"] + localities, "All", "Locality",
                         format_func=lambda v: "Whole partnership" if v == "All" else v)

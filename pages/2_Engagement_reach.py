@@ -7,6 +7,7 @@ from analytics.metrics import metric
 info = ui.page_setup("Engagement reach", "📣")
 st.markdown("Who the partnership's engagement has heard, set against who lives here. Figures for small groups "
             f"are withheld (fewer than {info['suppress_below']} people) to protect respondents.")
+ui.stop_if_no_engagement()
 localities = list(ui.compute(home.localities)["locality"])
 f = ui.engagement_filters(localities)
 place = "the partnership" if f["locality"] == "All" else f["locality"]
@@ -62,13 +63,13 @@ ui.chart(figures.stacked_bars(months, "month", "activities", "method", "Activiti
          "activity_timeline")
 
 st.header("Consultation fatigue")
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 window = c1.slider("Window (days)", 30, 180, 90, step=15)
-limit = c2.slider("Flag when more activities than this start within the window", 2, 20, 6)
-contacts = ui.compute(fatigue.contacts, window_days=window, max_activities=limit, **f)
-flagged = contacts.loc[contacts["flag"] != "", "group"].tolist()
-st.markdown(f"**Asked too often** (more than {limit} activities within {window} days): "
-            + (", ".join(flagged) if flagged else "nobody") + ".")
+per_10k = c2.slider("Flag a locality above this many activities per 10,000 residents in a window", 0.5, 5.0, 1.5,
+                    step=0.25)
+limit = c3.slider("Flag a community above this many activities in a window", 2, 20, 8)
+contacts = ui.compute(fatigue.contacts, window_days=window, max_activities=limit, max_per_10k=per_10k, **f)
+st.markdown(describe.fatigue(contacts, window))
 ui.table(contacts, "consultation_contacts")
 pairs = ui.compute(fatigue.overlaps, days=28, date_from=f["date_from"], date_to=f["date_to"])
 st.markdown(f"**{len(pairs)} pairs of activities** asked the same community in the same locality within four "

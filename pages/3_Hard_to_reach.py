@@ -7,6 +7,7 @@ info = ui.page_setup("Hard to reach", "🔎")
 st.markdown("Every locality, deprivation quintile, age–sex group and community, ranked by **need-weighted "
             "shortfall**: how many more people we would have heard if engagement followed each group's share of "
             "residents and of projected need. Each gap comes with what reached that group best elsewhere.")
+ui.stop_if_no_engagement()
 localities = list(ui.compute(home.localities)["locality"])
 f = ui.engagement_filters(localities)
 labels = {"all": "All need indicators", **dict(ui.compute(needs.indicators)[["indicator", "label"]].values)}
