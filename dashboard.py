@@ -21,9 +21,9 @@ def headline_metrics(facts: dict, year: int) -> None:
                 help=f"From {facts['activities']:,} engagement activities")
     if not present:
         c[3].metric("Respondents per 1,000", metric("respondents_per_1000").format(facts["per_1000"]))
-        c[4].metric("Proportional similarity", metric("proportional_similarity").format(
+        c[4].metric("Similarity (age × sex)", metric("proportional_similarity").format(
             facts["proportional_similarity"]), help=metric("proportional_similarity").definition + " By age × sex.")
-        c[5].metric("Groups under-reached", f"{facts['under_reached']}",
+        c[5].metric("Under-reached groups", f"{facts['under_reached']}",
                     help="Localities, age–sex groups, deprivation quintiles and communities whose representation "
                          "interval lies wholly below 1. See Hard to reach.")
 
@@ -32,13 +32,14 @@ def need_reach_map(year: int) -> None:
     frame = ui.compute(home.need_reach, year=year)
     left, right = st.columns([3, 1])
     with left:
-        ui.chart(figures.bivariate_map(ui.geojson("neighbourhood"), frame, "neighbourhood_code",
+        ui.chart(figures.bivariate_map(ui.map_layer("neighbourhood"), frame, "neighbourhood_code",
                                        f"Need ({year}) × reach by {info['neighbourhood_label']}",
                                        hover=frame["neighbourhood_name"] + " (" + frame["locality"] + ")"),
                  describe.bivariate(frame), frame, f"need_by_reach_{year}")
     with right:
         st.html(figures.bivariate_legend_html())
-        st.markdown("**Purple areas** have high need and low reach: the first places to go.")
+        st.markdown("**Magenta areas** (top left of the legend) have high need and low reach: the first places to "
+                    "go. Hover over an area, or open the table under the map, for its figures.")
 
 
 def gap_sentences(gaps) -> None:
@@ -80,7 +81,8 @@ if present:
 st.title(info["name"])
 st.markdown("**Who needs care now and in future**, and **who our engagement has reached** — side by side, so the "
             "gaps show.")
-year = ui.query_choice("year", years, min(base_year + 10, last_year), "Projection year")
+with st.columns([1, 3])[0]:
+    year = ui.query_choice("year", years, min(base_year + 10, last_year), "Projection year")
 facts = ui.compute(home.headline, year=year)
 headline_metrics(facts, year)
 

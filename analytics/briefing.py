@@ -15,7 +15,7 @@ LEVELS = ("low", "medium", "high")
 def _svg_map(features: list[dict], colours: dict[str, str], width: int = 520, height: int = 400) -> str:
     xs, ys = [], []
     for f in features:
-        figures.collect_coordinates(f["geometry"]["coordinates"], xs, ys)
+        geo.collect_coordinates(f["geometry"]["coordinates"], xs, ys)
     lat0 = math.radians((max(ys) + min(ys)) / 2)
     sx = (max(xs) - min(xs)) * math.cos(lat0)
     scale = min(width / sx, height / (max(ys) - min(ys)))

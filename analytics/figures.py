@@ -2,14 +2,13 @@
 mark that carries meaning so colour is never the only cue."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from analytics.geo import MapLayer
 from analytics.metrics import Metric
 
 # Okabe–Ito qualitative palette and the Cividis sequential scale: both readable with colour-vision deficiency.
@@ -32,48 +31,27 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
-def map_view(geojson: dict) -> dict:
-    """Centre and zoom that fit the features (no tiles are drawn, so only the frame matters)."""
-    xs, ys = [], []
-    for feature in geojson["features"]:
-        collect_coordinates(feature["geometry"]["coordinates"], xs, ys)
-    lon_span, lat_span = max(xs) - min(xs), max(ys) - min(ys)
-    lat = (max(ys) + min(ys)) / 2
-    # Web Mercator: 360° of longitude fill 512 px at zoom 1; fit the larger span into ~450 px.
-    span = max(lon_span, lat_span / math.cos(math.radians(lat)) * 1.4, 1e-6)
-    return dict(center=dict(lon=(max(xs) + min(xs)) / 2, lat=lat), zoom=math.log2(450 * 360 / (512 * span)))
-
-
-def collect_coordinates(coords: list, xs: list[float], ys: list[float]) -> None:
-    if coords and isinstance(coords[0], (int, float)):
-        xs.append(coords[0])
-        ys.append(coords[1])
-        return
-    for part in coords:
-        collect_coordinates(part, xs, ys)
-
-
-def choropleth(geojson: dict, frame: pd.DataFrame, code: str, value: str, metric: Metric, title: str,
-               hover_name: str | None = None, view: dict | None = None) -> go.Figure:
+def choropleth(layer: MapLayer, frame: pd.DataFrame, code: str, value: str, metric: Metric, title: str,
+               hover_name: str | None = None) -> go.Figure:
     """A choropleth without a tile base map. Withheld values (NaN) are drawn grey and say so on hover."""
     shown = frame[frame[value].notna()]
     hidden = frame[frame[value].isna()]
     names = shown[hover_name] if hover_name else shown[code]
     fig = go.Figure(go.Choroplethmap(
-        geojson=geojson, locations=shown[code], z=shown[value], featureidkey="id", colorscale=SEQUENTIAL,
+        geojson=layer.source, locations=shown[code], z=shown[value], featureidkey="id", colorscale=SEQUENTIAL,
         marker=dict(line=dict(width=0.3, color="white")), colorbar=dict(title=metric.unit, thickness=12),
         text=names, hovertemplate="%{text}<br>" + metric.label + ": %{z:,.1f}<extra></extra>"))
     if len(hidden):
         fig.add_trace(go.Choroplethmap(
-            geojson=geojson, locations=hidden[code], z=[0] * len(hidden), featureidkey="id", showscale=False,
+            geojson=layer.source, locations=hidden[code], z=[0] * len(hidden), featureidkey="id", showscale=False,
             colorscale=[[0, "#bdbdbd"], [1, "#bdbdbd"]], marker=dict(line=dict(width=0.3, color="white")),
             text=hidden[hover_name] if hover_name else hidden[code],
             hovertemplate="%{text}<br>" + metric.label + ": withheld (small number)<extra></extra>"))
-    fig.update_layout(map=dict(style="white-bg", **(view or map_view(geojson))))
+    fig.update_layout(map=dict(style="white-bg", **layer.view))
     return _layout(fig, title, height=480)
 
 
-def categorical_map(geojson: dict, frame: pd.DataFrame, code: str, category: str, colours: dict[str, str],
+def categorical_map(layer: MapLayer, frame: pd.DataFrame, code: str, category: str, colours: dict[str, str],
                     title: str, hover: pd.Series | None = None) -> go.Figure:
     """Discrete classes drawn with one trace each (a shared legend that names every class in words)."""
     fig = go.Figure()
@@ -82,12 +60,12 @@ def categorical_map(geojson: dict, frame: pd.DataFrame, code: str, category: str
         if part.empty:
             continue
         fig.add_trace(go.Choroplethmap(
-            geojson=geojson, locations=part[code], z=[1] * len(part), featureidkey="id", name=label,
+            geojson=layer.source, locations=part[code], z=[1] * len(part), featureidkey="id", name=label,
             showlegend=True, showscale=False, colorscale=[[0, colour], [1, colour]],
             marker=dict(line=dict(width=0.3, color="white")),
             text=hover.loc[part.index] if hover is not None else part[code],
             hovertemplate="%{text}<extra>" + label + "</extra>"))
-    fig.update_layout(map=dict(style="white-bg", **map_view(geojson)))
+    fig.update_layout(map=dict(style="white-bg", **layer.view))
     return _layout(fig, title, height=480)
 
 
@@ -111,7 +89,8 @@ def pyramid(frame: pd.DataFrame, title: str, overlay: pd.DataFrame | None = None
                                      line=dict(color="#D55E00", width=2), marker=dict(symbol="diamond", size=5),
                                      name=overlay_name, showlegend=sex == "F", legendgroup="overlay",
                                      hovertemplate="%{y}: %{x:.1f}%<extra>" + overlay_name + "</extra>"))
-    top = max(frame["share"].max(), frame["partnership_share"].max()) * 1.15
+    top = max(frame["share"].max(), frame["partnership_share"].max(),
+              overlay["share"].max() if overlay is not None else 0) * 1.15
     fig.update_layout(barmode="overlay", bargap=0.05,
                       xaxis=dict(title="% of residents (men left, women right)", range=[-top, top],
                                  tickvals=[-top * 0.66, -top * 0.33, 0, top * 0.33, top * 0.66],
@@ -161,11 +140,11 @@ QUINTILE_NAMES = {q: f"Quintile {q}" + (" (most deprived)" if q == 1 else " (lea
                   for q in range(1, 6)}
 
 
-def quintile_map(geojson: dict, frame: pd.DataFrame, title: str) -> go.Figure:
+def quintile_map(layer: MapLayer, frame: pd.DataFrame, title: str) -> go.Figure:
     """Areas coloured by deprivation quintile. `frame`: area_code, area_name, locality, quintile."""
     named = frame.assign(q=frame["quintile"].map(QUINTILE_NAMES))
     colours = {name: ramp(i, 5) for i, name in enumerate(QUINTILE_NAMES.values())}
-    return categorical_map(geojson, named, "area_code", "q", colours, title,
+    return categorical_map(layer, named, "area_code", "q", colours, title,
                            hover=named["area_name"] + " (" + named["locality"] + ")")
 
 
@@ -215,13 +194,13 @@ def stacked_bars(frame: pd.DataFrame, x: str, y: str, stack: str, title: str, y_
     return _layout(fig, title)
 
 
-def bivariate_map(geojson: dict, frame: pd.DataFrame, code: str, title: str, hover: pd.Series) -> go.Figure:
+def bivariate_map(layer: MapLayer, frame: pd.DataFrame, code: str, title: str, hover: pd.Series) -> go.Figure:
     """Need × reach classes (`need_level`, `reach_level` in low/medium/high) in Stevens' 3×3 palette, one
     legend entry per class named in words."""
     levels = ("low", "medium", "high")
     colours = {f"{n.capitalize()} need, {r} reach": BIVARIATE[i][j]
                for i, n in enumerate(levels) for j, r in enumerate(levels)}
-    return categorical_map(geojson, frame, code, "category", colours, title, hover=hover)
+    return categorical_map(layer, frame, code, "category", colours, title, hover=hover)
 
 
 def bivariate_legend_html() -> str:

@@ -3,6 +3,10 @@ GeoJSON text per area, neighbourhood and locality, and maps get a FeatureCollect
 from __future__ import annotations
 
 import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import shapely
@@ -44,3 +48,48 @@ def feature_collection(con: Store, level: str = "area") -> dict:
     return {"type": "FeatureCollection",
             "features": [{"type": "Feature", "id": code, "geometry": json.loads(geometry)}
                          for code, geometry in rows.itertuples(index=False, name=None)]}
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """What a map trace needs: the boundaries (a URL the browser fetches once, or the GeoJSON itself) and the
+    centre and zoom that fit them."""
+
+    source: str | dict
+    view: dict
+
+
+def collect_coordinates(coords: list, xs: list[float], ys: list[float]) -> None:
+    if coords and isinstance(coords[0], (int, float)):
+        xs.append(coords[0])
+        ys.append(coords[1])
+        return
+    for part in coords:
+        collect_coordinates(part, xs, ys)
+
+
+def map_view(geojson: dict) -> dict:
+    """Centre and zoom that fit the features (no tiles are drawn, so only the frame matters)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for feature in geojson["features"]:
+        collect_coordinates(feature["geometry"]["coordinates"], xs, ys)
+    lon_span, lat_span = max(xs) - min(xs), max(ys) - min(ys)
+    lat = (max(ys) + min(ys)) / 2
+    # Web Mercator: 360° of longitude fill 512 px at zoom 0; fit the larger span into ~450 px.
+    span = max(lon_span, lat_span / math.cos(math.radians(lat)) * 1.4, 1e-6)
+    return dict(center=dict(lon=(max(xs) + min(xs)) / 2, lat=lat), zoom=math.log2(450 * 360 / (512 * span)))
+
+
+def write_static(geojson: dict, folder: Path, stem: str) -> str:
+    """Write the GeoJSON once as a static file (atomically: several servers may start together) and return its
+    file name. Sent inline, boundaries would travel in every figure of every session; as a file the browser
+    fetches them once and caches them."""
+    name = f"geo-{stem}.geojson"
+    target = folder / name
+    if not target.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(geojson, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, target)
+    return name

@@ -144,8 +144,19 @@ def chart(fig: go.Figure, description: str, data: pd.DataFrame, name: str) -> No
         table(data, name)
 
 
-def geojson(level: str = "area") -> dict:
-    return compute(geo.feature_collection, level=level)
+STATIC_DIR = config.ROOT / "static"  # served by Streamlit at app/static/ (server.enableStaticServing)
+
+
+def map_layer(level: str = "area") -> geo.MapLayer:
+    """Boundaries for a map level, served as a static file named for the store's fingerprint."""
+    return _map_layer(level, meta()["pack_hash"])
+
+
+@st.cache_resource(show_spinner=False)
+def _map_layer(level: str, pack_hash: str) -> geo.MapLayer:
+    collection = geo.feature_collection(store(), level)
+    name = geo.write_static(collection, STATIC_DIR, f"{pack_hash[:16]}-{level}")
+    return geo.MapLayer(f"app/static/{name}", geo.map_view(collection))
 
 
 def query_date(key: str, default: date, label: str, lowest: date, highest: date) -> date:

@@ -60,7 +60,7 @@ ui.chart(figures.stacked_shares(profile, "locality", "quintile", "share",
 
 areas = ui.compute(needs.area_deprivation)
 shown = areas if locality == "All" else areas[areas["locality"] == locality]
-ui.chart(figures.quintile_map(ui.geojson("area"), shown,
+ui.chart(figures.quintile_map(ui.map_layer("area"), shown,
                               f"{info['area_label'].capitalize()}s by deprivation quintile, {place}"),
          f"{(shown['quintile'] == 1).sum()} of the {len(shown)} {info['area_label']}s in {place} are in quintile 1.",
          shown, f"area_deprivation_{locality}")
@@ -87,7 +87,7 @@ ui.table(need.rename(columns={"base": f"expected_{base_year}", "projected": f"ex
 by_area = ui.compute(needs.need_by_area, indicator=indicator, year=year, variant=variant)
 by_area = by_area.merge(areas[["area_code", "area_name"]], on="area_code")
 mapped = by_area if locality == "All" else by_area[by_area["locality"] == locality]
-ui.chart(figures.choropleth(ui.geojson("area"), mapped, "area_code", "need_index", metric("need_index"),
+ui.chart(figures.choropleth(ui.map_layer("area"), mapped, "area_code", "need_index", metric("need_index"),
                             f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name"),
          describe.need_map(mapped, labels[indicator], year), mapped, f"need_{indicator}_{year}_{variant}")
 src = indicators.set_index("indicator").loc[indicator, "source"]

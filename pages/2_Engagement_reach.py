@@ -22,7 +22,7 @@ for col, key in zip(c[2:], ("proportional_similarity", "minmax_ratio")):
 
 st.header("Where responses came from")
 hoods = ui.compute(reach.coverage_by_neighbourhood, **f)
-ui.chart(figures.choropleth(ui.geojson("neighbourhood"), hoods, "neighbourhood_code", "per_1000",
+ui.chart(figures.choropleth(ui.map_layer("neighbourhood"), hoods, "neighbourhood_code", "per_1000",
                             metric("respondents_per_1000"), f"Respondents per 1,000 residents by "
                             f"{info['neighbourhood_label']}, {place}", hover_name="neighbourhood_name"),
          f"{int(hoods['withheld'].sum())} of {len(hoods)} {info['neighbourhood_label']}s are withheld (grey) because "

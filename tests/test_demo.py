@@ -1,11 +1,10 @@
 """The demonstration pack: deterministic, valid under the contract, realistic, and carrying the planted biases.
 
-Tests marked by a small generated pack use tmp_path; the rest read the committed pack in data/demo/ (and one
-checks that it is exactly what the generator writes today, so it can never drift from the code).
+Generator tests write a small pack (120 areas, 2,000 responses) under tmp_path; the rest read the committed pack in
+data/demo/, and one checks that it is exactly what the generator writes today, so it cannot drift from the code.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
