@@ -32,9 +32,9 @@ def need_reach_map(year: int) -> None:
     frame = ui.compute(home.need_reach, year=year)
     left, right = st.columns([3, 1])
     with left:
-        ui.chart(figures.bivariate_map(ui.map_layer("neighbourhood"), frame, "neighbourhood_code",
-                                       f"Need ({year}) × reach by {info['neighbourhood_label']}",
-                                       hover=frame["neighbourhood_name"] + " (" + frame["locality"] + ")"),
+        ui.chart(ui.figure(("bivariate", year), lambda: figures.bivariate_map(
+            ui.map_layer("neighbourhood"), frame, "neighbourhood_code",
+            f"Need ({year}) × reach by {info['neighbourhood_label']}", hover="neighbourhood_name")),
                  describe.bivariate(frame), frame, f"need_by_reach_{year}")
     with right:
         st.html(figures.bivariate_legend_html())
@@ -67,11 +67,10 @@ if present:
         gap_sentences(ui.compute(home.top_gaps, count=3))
     elif step == 3:
         rep = ui.compute(reach.representation, dimension="age_group+sex")
-        st.plotly_chart(figures.bars(rep.assign(label=rep["group"] + " — " + rep["flag"]), "ratio", "label",
-                                     "Representation by age and sex (1 = heard in proportion)", "ratio",
-                                     error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}"),
-                        width="stretch", config=ui.PLOTLY_CONFIG)
-        st.caption(describe.representation(rep, "age and sex"))
+        ui.chart(ui.figure(("present_representation",), lambda: figures.bars(
+            rep, "ratio", "group", "Representation by age and sex (1 = heard in proportion)", "ratio",
+            error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}", flag="flag")),
+            describe.representation(rep, "age and sex"), rep, "present_representation")
     else:
         url = ui.public_url()
         st.html(f'<div style="text-align:center">{qr.qr_svg(url, scale=12)}<p style="font-size:2rem">{url}</p>'

@@ -149,8 +149,12 @@ def quintile_map(layer: MapLayer, frame: pd.DataFrame, title: str) -> go.Figure:
 
 
 def bars(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str, error: tuple[str, str] | None = None,
-         reference: float | None = None, text_format: str = "{:,.1f}", colour: str | None = None) -> go.Figure:
-    """Horizontal bars with values written on them, optional interval whiskers and a reference line."""
+         reference: float | None = None, text_format: str = "{:,.1f}", colour: str | None = None,
+         flag: str | None = None) -> go.Figure:
+    """Horizontal bars with values written on them, optional interval whiskers and a reference line; `flag`
+    names a column whose words are added to each label (so 'under'/'over' never rests on colour)."""
+    if flag:
+        frame = frame.assign(**{y: frame[y].astype(str) + " — " + frame[flag].astype(str)})
     err = None
     if error:
         err = dict(type="data", symmetric=False, array=frame[error[1]] - frame[x],
@@ -160,7 +164,7 @@ def bars(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str, error: t
                            text=[text_format.format(v) if pd.notna(v) else "withheld" for v in frame[x]],
                            textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.2f}<extra></extra>"))
-    if reference is not None:
+    if reference is not None and not pd.isna(reference):
         fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
     fig.update_layout(xaxis_title=x_title, yaxis=dict(autorange="reversed"))
     return _layout(fig, title, height=max(300, 60 + 28 * len(frame)))
@@ -194,13 +198,14 @@ def stacked_bars(frame: pd.DataFrame, x: str, y: str, stack: str, title: str, y_
     return _layout(fig, title)
 
 
-def bivariate_map(layer: MapLayer, frame: pd.DataFrame, code: str, title: str, hover: pd.Series) -> go.Figure:
+def bivariate_map(layer: MapLayer, frame: pd.DataFrame, code: str, title: str, hover: str) -> go.Figure:
     """Need × reach classes (`need_level`, `reach_level` in low/medium/high) in Stevens' 3×3 palette, one
     legend entry per class named in words."""
     levels = ("low", "medium", "high")
     colours = {f"{n.capitalize()} need, {r} reach": BIVARIATE[i][j]
                for i, n in enumerate(levels) for j, r in enumerate(levels)}
-    return categorical_map(layer, frame, code, "category", colours, title, hover=hover)
+    return categorical_map(layer, frame, code, "category", colours, title,
+                           hover=frame[hover] + " (" + frame["locality"] + ")")
 
 
 def bivariate_legend_html() -> str:

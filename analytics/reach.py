@@ -220,6 +220,15 @@ def coverage_by_locality(con: Store, **given: str) -> pd.DataFrame:
                     additive=("locality",))
 
 
+def overall_rate(con: Store, **given: str) -> float:
+    """Respondents with a known home per 1,000 residents, for the whole area the filters cover (a reference
+    line; withheld as NaN when the count is under the threshold)."""
+    f = filters(**given)
+    heard = respondent_cells(con, 0, **f).dropna(subset=["locality"])["respondents"].sum()
+    residents = population_cells(con, 0, f["locality"])["population"].sum()
+    return 1000 * heard / residents if heard >= threshold(con) else float("nan")
+
+
 def _rates(table: pd.DataFrame, count: str, denominator: str) -> pd.DataFrame:
     table = table.copy()
     table["per_1000"] = 1000 * table[count] / table[denominator]

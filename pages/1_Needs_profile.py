@@ -43,9 +43,9 @@ for col, key, count in zip(cols, ("residents", "share_65", "share_75", "share_85
 
 pyramid = ui.compute(needs.pyramid, locality=locality)
 future = ui.compute(needs.projected_pyramid, year=year, locality=locality, variant=variant)
-ui.chart(figures.pyramid(pyramid, f"Age and sex of residents, {place}, {base_year} and {year}",
-                         overlay=future, overlay_name=f"{year} ({variant})",
-                         reference_name="Partnership" if locality != "All" else f"{base_year}"),
+ui.chart(ui.figure(("pyramid", locality, year, variant), lambda: figures.pyramid(
+    pyramid, f"Age and sex of residents, {place}, {base_year} and {year}", overlay=future,
+    overlay_name=f"{year} ({variant})", reference_name="Partnership" if locality != "All" else f"{base_year}")),
          describe.age_profile(summary, locality), pyramid.merge(
              future.rename(columns={"population": f"population_{year}", "share": f"share_{year}"}),
              on=["sex", "age_band"]), f"age_sex_{locality}")
@@ -53,24 +53,24 @@ ui.chart(figures.pyramid(pyramid, f"Age and sex of residents, {place}, {base_yea
 # --- Deprivation ----------------------------------------------------------------------------------------------
 st.header("Deprivation")
 profile = ui.compute(needs.deprivation_profile)
-ui.chart(figures.stacked_shares(profile, "locality", "quintile", "share",
-                                f"Residents by {info['deprivation_index']} quintile (1 = most deprived)",
-                                figures.QUINTILE_NAMES),
+ui.chart(ui.figure(("deprivation",), lambda: figures.stacked_shares(
+    profile, "locality", "quintile", "share", f"Residents by {info['deprivation_index']} quintile "
+    "(1 = most deprived)", figures.QUINTILE_NAMES)),
          describe.deprivation(profile, locality), profile, "deprivation_by_locality")
 
 areas = ui.compute(needs.area_deprivation)
 shown = areas if locality == "All" else areas[areas["locality"] == locality]
-ui.chart(figures.quintile_map(ui.map_layer("area"), shown,
-                              f"{info['area_label'].capitalize()}s by deprivation quintile, {place}"),
+ui.chart(ui.figure(("quintile_map", locality), lambda: figures.quintile_map(
+    ui.map_layer("area"), shown, f"{info['area_label'].capitalize()}s by deprivation quintile, {place}")),
          f"{(shown['quintile'] == 1).sum()} of the {len(shown)} {info['area_label']}s in {place} are in quintile 1.",
          shown, f"area_deprivation_{locality}")
 
 # --- Projections ----------------------------------------------------------------------------------------------
 st.header("How the population is projected to change")
 groups = ui.compute(needs.projection_by_age_group, locality=locality, variant=variant)
-ui.chart(figures.lines(groups, "year", "index", "age_group",
-                       f"Projected residents by age group, {place}, {variant} ({base_year} = 100)",
-                       f"Index, {base_year} = 100", ":.0f"),
+ui.chart(ui.figure(("projection", locality, variant), lambda: figures.lines(
+    groups, "year", "index", "age_group", f"Projected residents by age group, {place}, {variant} "
+    f"({base_year} = 100)", f"Index, {base_year} = 100", ":.0f")),
          describe.projection_lines(groups, locality, variant, year), groups, f"projection_{locality}_{variant}")
 
 # --- Projected need -------------------------------------------------------------------------------------------
@@ -87,8 +87,9 @@ ui.table(need.rename(columns={"base": f"expected_{base_year}", "projected": f"ex
 by_area = ui.compute(needs.need_by_area, indicator=indicator, year=year, variant=variant)
 by_area = by_area.merge(areas[["area_code", "area_name"]], on="area_code")
 mapped = by_area if locality == "All" else by_area[by_area["locality"] == locality]
-ui.chart(figures.choropleth(ui.map_layer("area"), mapped, "area_code", "need_index", metric("need_index"),
-                            f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name"),
+ui.chart(ui.figure(("need_map", indicator, year, variant, locality), lambda: figures.choropleth(
+    ui.map_layer("area"), mapped, "area_code", "need_index", metric("need_index"),
+    f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name")),
          describe.need_map(mapped, labels[indicator], year), mapped, f"need_{indicator}_{year}_{variant}")
 src = indicators.set_index("indicator").loc[indicator, "source"]
 st.caption(f"Rates for {labels[indicator].lower()}: {src}. Definitions are on the About the data page.")

@@ -22,17 +22,18 @@ for col, key in zip(c[2:], ("proportional_similarity", "minmax_ratio")):
 
 st.header("Where responses came from")
 hoods = ui.compute(reach.coverage_by_neighbourhood, **f)
-ui.chart(figures.choropleth(ui.map_layer("neighbourhood"), hoods, "neighbourhood_code", "per_1000",
-                            metric("respondents_per_1000"), f"Respondents per 1,000 residents by "
-                            f"{info['neighbourhood_label']}, {place}", hover_name="neighbourhood_name"),
+key = tuple(f.values())
+ui.chart(ui.figure(("reach_map", *key), lambda: figures.choropleth(
+    ui.map_layer("neighbourhood"), hoods, "neighbourhood_code", "per_1000", metric("respondents_per_1000"),
+    f"Respondents per 1,000 residents by {info['neighbourhood_label']}, {place}", hover_name="neighbourhood_name")),
          f"{int(hoods['withheld'].sum())} of {len(hoods)} {info['neighbourhood_label']}s are withheld (grey) because "
          "few people there responded.", hoods, "respondents_by_neighbourhood")
 
 cover = ui.compute(reach.coverage_by_locality, **f)
-ui.chart(figures.bars(cover, "per_1000", "locality", "Respondents per 1,000 residents by locality, with 95% "
-                      "intervals (dashed: partnership rate)", metric("respondents_per_1000").unit,
-                      error=("per_1000_low", "per_1000_high"),
-                      reference=1000 * cover["respondents"].sum() / cover["residents"].sum()),
+ui.chart(ui.figure(("coverage", *key), lambda: figures.bars(
+    cover, "per_1000", "locality", "Respondents per 1,000 residents by locality, with 95% intervals (dashed: "
+    "partnership rate)", metric("respondents_per_1000").unit, error=("per_1000_low", "per_1000_high"),
+    reference=ui.compute(reach.overall_rate, **f), flag="flag")),
          describe.coverage(cover), cover, "coverage_by_locality")
 
 st.header("Who has been heard, and who has not")
@@ -40,25 +41,27 @@ choices = {"age_group+sex": "age and sex", "quintile": "deprivation quintile", "
            "age_band": "five-year age band", "sex": "sex", "community": "community"}
 dimension = ui.query_choice("by", list(choices), "age_group+sex", "Compare by", format_func=choices.get)
 rep = ui.compute(reach.representation, dimension=dimension, **f)
-ui.chart(figures.bars(rep.assign(label=rep["group"] + " — " + rep["flag"]), "ratio", "label",
-                      f"Representation ratio by {choices[dimension]} (1 = heard in proportion)",
-                      metric("representation_ratio").label, error=("ratio_low", "ratio_high"), reference=1,
-                      text_format="{:.2f}"),
+ui.chart(ui.figure(("representation", dimension, *key), lambda: figures.bars(
+    rep, "ratio", "group", f"Representation ratio by {choices[dimension]} (1 = heard in proportion)",
+    metric("representation_ratio").label, error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}",
+    flag="flag")),
          describe.representation(rep, choices[dimension]), rep, f"representation_{dimension}")
 
 heat = ui.compute(reach.representation, dimension="locality+community", **{**f, "locality": "All"})
-ui.chart(figures.heatmap(heat, "community", "locality", "ratio", "Representation of each community within each "
-                         "locality (blue: over, red: under)", "ratio"),
+ui.chart(ui.figure(("heatmap", *key), lambda: figures.heatmap(
+    heat, "community", "locality", "ratio", "Representation of each community within each locality "
+    "(blue: over, red: under)", "ratio")),
          "Each cell compares a community's share of a locality's respondents with its share of residents. "
          + describe.representation(heat, "locality and community"), heat, "locality_by_community")
 
 st.header("How people were reached")
-ui.chart(figures.bars(mix, "participants", "method", "Participants by method", "people", text_format="{:,.0f}"),
+ui.chart(ui.figure(("mix", *key), lambda: figures.bars(mix, "participants", "method", "Participants by method",
+                                                     "people", text_format="{:,.0f}")),
          f"{mix.loc[mix['participants'].idxmax(), 'method'].replace('_', ' ').capitalize()} reached the most "
          f"participants ({mix['participants'].max():,.0f}).", mix, "method_mix")
 months = ui.compute(reach.timeline, **f)
-ui.chart(figures.stacked_bars(months, "month", "activities", "method", "Activities starting each month, by method",
-                              "activities"),
+ui.chart(ui.figure(("timeline", *key), lambda: figures.stacked_bars(
+    months, "month", "activities", "method", "Activities starting each month, by method", "activities")),
          f"The busiest month was {months.groupby('month')['activities'].sum().idxmax():%B %Y}.", months,
          "activity_timeline")
 

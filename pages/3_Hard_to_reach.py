@@ -25,9 +25,9 @@ for _, row in under.head(5).iterrows():
     st.markdown(f"- {describe.gap(row)}")
 
 top = gaps.head(20)
-ui.chart(figures.bars(top.assign(label=top["group"] + " — " + top["flag"]), "rank_value", "label",
-                      "The 20 largest need-weighted shortfalls (respondents), with 95% intervals",
-                      "shortfall (respondents)", error=("shortfall_low", "shortfall_high"), text_format="{:,.0f}"),
+ui.chart(ui.figure(("shortfalls", need, weight, *f.values()), lambda: figures.bars(
+    top, "rank_value", "group", "The 20 largest need-weighted shortfalls (respondents), with 95% intervals",
+    "shortfall (respondents)", error=("shortfall_low", "shortfall_high"), text_format="{:,.0f}", flag="flag")),
          "Bars show how many more people we would expect to have heard from; for groups whose counts are withheld, "
          "the bar is the smallest shortfall consistent with the withheld count.", top, "largest_shortfalls")
 
