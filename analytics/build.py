@@ -33,9 +33,13 @@ STORE_VERSION = "1"
 _HERE = Path(__file__).parent
 BUILD_SOURCES = [_HERE / f"{m}.py" for m in ("build", "pack", "schema", "geo")] + list(SQL_DIR.glob("stg_*.sql")) + list(
     SQL_DIR.glob("macro_*.sql"))
-# Created in this order, since later views read earlier ones.
+# Created in this order, since later ones read earlier ones. Small or often-read staging results are
+# materialised as tables (the store is rebuilt whenever the pack changes, so they cannot go stale); the
+# projection by area, variant, year, sex and band would be tens of millions of rows at national scale, so it
+# stays a view.
 STAGING_VIEWS = ("stg_partnership_projection", "stg_area_share", "stg_area_need_rate", "stg_area_projection",
                  "stg_response")
+MATERIALISED = {"stg_area_share", "stg_area_need_rate", "stg_response"}
 
 
 def build(pack_path: Path, db_path: Path) -> dict[str, int]:
@@ -63,7 +67,8 @@ def write_store(con: duckdb.DuckDBPyConnection, pack: Pack) -> dict[str, int]:
         counts[name] = len(frame)
     _write_table(con, "meta", _meta(pack))
     for view in STAGING_VIEWS:  # cleaned sources that the questions build on
-        con.execute(f"CREATE VIEW {view} AS {(SQL_DIR / f'{view}.sql').read_text(encoding='utf-8')}")
+        kind = "TABLE" if view in MATERIALISED else "VIEW"
+        con.execute(f"CREATE {kind} {view} AS {(SQL_DIR / f'{view}.sql').read_text(encoding='utf-8')}")
     for macro in sorted(SQL_DIR.glob("macro_*.sql")):  # table macros: one definition of the filters
         con.execute(macro.read_text(encoding="utf-8"))
     return counts

@@ -3,9 +3,10 @@
 `python -m analytics.demo [--out PATH] [--areas N] [--responses M] [--seed S]` writes a complete area pack and
 engagement ledger (../shared/SCHEMA.md) to data/demo/. Every figure is synthetic, but shaped like the real
 thing: Voronoi small areas that are smaller in the centre, a river the areas do not cross, a Scottish age
-structure tilted by locality, clustered deprivation, a cohort-component projection, and a year of engagement
-in which the usual biases are planted by *sampling* respondents (older women and the least deprived answer
-more; young men, the most deprived and some communities are barely heard; Westhaven is over-consulted).
+structure tilted by locality, clustered deprivation, a cohort-component projection whose student migration
+keeps the university's 15-24s in place, and a year of engagement in which the usual biases are planted by
+*sampling* respondents (older women and the least deprived answer more; young men, the most deprived and some
+communities are barely heard; Westhaven is over-consulted).
 
 Deterministic: each part draws from its own numpy generator seeded from (seed, part name), rows are sorted,
 numbers have fixed formats and nothing depends on the clock, so the same arguments give byte-identical files.
@@ -186,6 +187,9 @@ MORTALITY_MEN = np.array([0.0007, 0.0001, 0.0001, 0.00025, 0.0005, 0.0007, 0.000
 WOMEN_MORTALITY_RATIO = np.where(LOWER >= 85, 0.85, np.where(LOWER >= 75, 0.7, 0.6))  # the gap narrows with age
 FERTILITY = np.array([0, 0, 0, .008, .035, .07, .085, .055, .012] + [0] * 10)  # births per woman per year
 MIGRATION_AGES = np.array([.06, .04, .02, .08, .25, .25, .16, .08, .04, .02] + [0] * 9)  # net migrants by band
+# Student turnover, on top: the universities take a steady intake at 17-19 (some at 20-24) and most leave at 22-26,
+# so the City Centre's student bulge (its tilt at 15-29) stays put rather than ageing into its thirties.
+STUDENT_BANDS = ("15-19", "20-24", "25-29", "30-34")
 # variant: (yearly fall in mortality, net migration as a share of the population per year, fertility multiplier)
 VARIANTS = {"principal": (0.012, 0.0035, 1.0), "high": (0.018, 0.0055, 1.05), "low": (0.006, 0.0015, 0.95)}
 
@@ -590,8 +594,28 @@ def deprivation(seed: int, geo: Geography) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _project_year(pop: np.ndarray, year: int, variant: tuple[float, float, float]) -> np.ndarray:
-    """One year of a cohort-component projection on five-year bands; pop is (2, bands), F then M."""
+def _student_flows(centre: np.ndarray) -> np.ndarray:
+    """Net student migrants a year by sex × band (F, M), from the City Centre's base-year population (2, bands).
+
+    The students are the part of the centre's 15-29s that its age tilt planted: population × (1 - 1/tilt). In the
+    band model a fifth of each band ages out every year, so holding that bulge steady takes net in-migration of a
+    fifth of the 15-19 students (each year's new intake) and of the growth from 15-19 to 20-24 (later and
+    postgraduate entrants), and net out-migration of the students 25-29 and 30-34 would otherwise accumulate
+    from the band below (graduates leaving). The flows telescope to zero and are fixed counts, alike in every
+    variant (an assumption, as in NRS projections, that the universities keep their size); graduates who stay
+    on are part of the general migration.
+    """
+    s15, s20, s25 = (centre[:, i] * (1 - 1 / AGE_TILT[0][i]) for i in map(AGE_BANDS.index, STUDENT_BANDS[:3]))
+    flows = np.zeros_like(centre)
+    for band, flow in zip(STUDENT_BANDS, (s15, s20 - s15, s25 - s20, -s25)):
+        flows[:, AGE_BANDS.index(band)] = 0.2 * flow
+    return flows
+
+
+def _project_year(pop: np.ndarray, year: int, variant: tuple[float, float, float],
+                  students: np.ndarray) -> np.ndarray:
+    """One year of a cohort-component projection on five-year bands; pop is (2, bands), F then M; students are
+    the fixed net student migrants a year (_student_flows)."""
     improvement, migration, fertility = variant
     dying = np.stack([WOMEN_MORTALITY_RATIO * MORTALITY_MEN, MORTALITY_MEN]) * (1 - improvement) ** year
     alive = pop * (1 - dying)
@@ -600,17 +624,18 @@ def _project_year(pop: np.ndarray, year: int, variant: tuple[float, float, float
     aged[:, 1:] += 0.2 * alive[:, :-1]
     aged[:, -1] += 0.2 * alive[:, -1]  # the 90+ band keeps its own
     aged[:, 0] += births * np.array([0.488, 0.512]) * (1 - dying[:, 0])
-    return aged + migration * pop.sum() * MIGRATION_AGES / MIGRATION_AGES.sum() / 2
+    return aged + migration * pop.sum() * MIGRATION_AGES / MIGRATION_AGES.sum() / 2 + students
 
 
-def projections(pop: np.ndarray) -> pd.DataFrame:
+def projections(pop: np.ndarray, loc: np.ndarray) -> pd.DataFrame:
     """Columns: geography, variant, year, sex, age_band, population; the base year equals population.csv."""
     base = pop.sum(axis=0).astype(float)
+    students = _student_flows(pop[loc == LOCALITIES.index(CITY_CENTRE)].sum(axis=0).astype(float))
     frames = []
     for variant, params in VARIANTS.items():
         state, years = base, [base]
         for t in range(1, LAST_YEAR - BASE_YEAR + 1):
-            state = _project_year(state, t, params)
+            state = _project_year(state, t, params, students)
             years.append(state)
         values = np.rint(np.array(years)).astype(np.int64)  # round half to even, every year alike
         n_years = len(years)
@@ -879,7 +904,7 @@ def generate(options: Options) -> dict[str, int]:
     resp = responses(options.seed, geo, pop, dep["quintile"].to_numpy(), acts, options.responses)
     (out / "pack.toml").write_text(PACK_TOML, encoding="utf-8")
     (out / "areas.geojson").write_text(geojson_text(geo), encoding="utf-8")
-    tables = {"population": population_frame(geo, pop), "deprivation": dep, "projections": projections(pop),
+    tables = {"population": population_frame(geo, pop), "deprivation": dep, "projections": projections(pop, geo.loc),
               "communities": communities(geo, pop), "need_indicators": need_indicators(),
               "need_gradient": need_gradient(), "priorities": pd.DataFrame(PRIORITIES, columns=["code", "label"]),
               "activities": activities_frame(acts, resp), "responses": resp}

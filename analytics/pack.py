@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import shapely
 
-from analytics import config
+from analytics import batches, config
 from analytics.schema import ALL_FILES, DOMAINS, FileSpec, PackInvalid, Problem, read_csv, reference_problems
 
 META_DEFAULTS = {"area_label": "small area", "neighbourhood_label": "neighbourhood",
@@ -47,24 +47,29 @@ def content_hash(path: Path) -> str:
         file = path / name
         if file.is_file():
             digest.update(name.encode() + b"\0" + file.read_bytes() + b"\0")
+    # Issue 7: batches added from the upload page are ledger too, so adding or undoing one rebuilds the store.
+    for name, data in batches.hash_items(path):
+        digest.update(name.encode() + b"\0" + data + b"\0")
     return digest.hexdigest()
 
 
-def load_pack(path: Path) -> Pack:
-    """Validate the whole pack and ledger; raise PackInvalid with every problem found."""
+def load_pack(path: Path, pending: Path | None = None) -> Pack:
+    """Validate the whole pack and ledger; raise PackInvalid with every problem found. `pending` is an upload
+    batch folder checked as if it were committed (analytics.ledger checks a batch this way before adding it)."""
     path = Path(path)
     if not path.is_dir():
         raise PackInvalid([Problem(str(path), "the pack folder does not exist; give the folder that holds pack.toml")])
     problems: list[Problem] = []
     meta = _read_meta(path, problems)
     geojson, areas = _read_areas(path, problems)
-    raw = _read_tables(path, problems)
+    layout: dict[str, list[batches.Part]] = {}
+    raw = _read_tables(path, problems, pending, layout)
     # References are checked even when cells are bad, so one run lists everything; but not when a whole file
     # (or the boundaries) could not be read, since every reference to it would then be reported as well.
     if not any(p.row is None for p in problems) and len(areas):
         problems += _cross_checks(meta, areas, raw)
     if problems:
-        raise PackInvalid(problems)
+        raise PackInvalid(batches.relocate(problems, layout))  # rows of the combined ledger → file and row
     return Pack(path, meta, areas, geojson, {name: _typed(name, f) for name, f in raw.items()}, content_hash(path))
 
 
@@ -136,10 +141,18 @@ def _check_feature(number: int, feature: dict, problems: list[Problem]) -> dict 
     return None if missing else {p: str(props[p]).strip() for p in AREA_PROPERTIES}
 
 
-def _read_tables(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
+def _read_tables(path: Path, problems: list[Problem], pending: Path | None = None,
+                 layout: dict[str, list[batches.Part]] | None = None) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     for spec in ALL_FILES:
         file = path / spec.name
+        if spec.name in batches.BATCH_FILES:  # issue 7: the base file plus every committed upload batch
+            frame, found, parts = batches.read_ledger(path, spec, pending)
+            problems += found
+            if layout is not None:
+                layout[spec.name] = parts
+            tables[spec.table_name] = frame if frame is not None else _empty(spec)
+            continue
         if not file.is_file():
             if spec.required:
                 problems.append(Problem(spec.name, "the file is missing; see SCHEMA.md for its columns"))

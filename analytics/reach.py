@@ -45,14 +45,17 @@ def _dims(dimension: str | tuple[str, ...]) -> tuple[str, ...]:
     return dims
 
 
+_LOWER = {band: config.band_lower(band) for band in config.AGE_BANDS}
+_GROUP = {band: next((g for g, (lo, hi) in AGE_GROUPS.items() if lo <= low <= hi), None)
+          for band, low in _LOWER.items()}
+
+
 def _with_age_group(frame: pd.DataFrame, min_age: int) -> pd.DataFrame:
-    """Keep rows aged min_age+ (or of unknown age) and add the broad age_group."""
-    lower = frame["age_band"].map(config.band_lower, na_action="ignore")
+    """Keep rows aged min_age+ (or of unknown age) and add the broad age_group (dict look-ups: this runs on
+    every cell table, so no per-row Python)."""
+    lower = frame["age_band"].map(_LOWER)
     frame = frame[lower.isna() | (lower >= min_age)].copy()
-    lower = frame["age_band"].map(config.band_lower, na_action="ignore")
-    frame["age_group"] = pd.Series(pd.NA, index=frame.index, dtype="object")
-    for name, (lo, hi) in AGE_GROUPS.items():
-        frame.loc[lower.between(lo, hi), "age_group"] = name
+    frame["age_group"] = frame["age_band"].map(_GROUP)
     return frame
 
 

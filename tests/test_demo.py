@@ -152,6 +152,26 @@ def test_projections_start_from_the_population_and_age(pack, people):
     assert growth("low", 75) < growth("principal", 75) < growth("high", 75)
 
 
+
+def test_student_migration_replaces_the_intake_and_removes_graduates(people):
+    centre = people[people["locality"] == demo.CITY_CENTRE].groupby(["sex", "age_band"])["population"].sum()
+    flows = demo._student_flows(centre.unstack().reindex(index=["F", "M"], columns=config.AGE_BANDS).to_numpy(float))
+    by_band = dict(zip(config.AGE_BANDS, flows.sum(axis=0)))
+    assert by_band["15-19"] > 0 and by_band["20-24"] > 0  # each year's new students arrive
+    assert by_band["25-29"] < 0 and by_band["30-34"] < 0  # and most graduates leave
+    assert abs(flows.sum()) < 1e-6  # turnover, not growth
+    assert not np.delete(flows, [config.AGE_BANDS.index(b) for b in demo.STUDENT_BANDS], axis=1).any()
+
+
+def test_projection_keeps_the_student_bands_steady(pack):
+    """A university city's projection holds its student numbers: the 2024 bulge is replaced, not aged on."""
+    proj = pack.tables["projections"]
+    principal = proj[proj["variant"] == "principal"].groupby(["year", "age_band"])["population"].sum()
+    for year in (2034, 2043):
+        for band, tolerance in (("15-19", 0.08), ("20-24", 0.08), ("25-29", 0.10), ("30-34", 0.10)):
+            change = principal[(year, band)] / principal[(2024, band)] - 1
+            assert abs(change) <= tolerance, (year, band, round(change, 3))
+
 # --- data/demo: communities, need, priorities -----------------------------------------------------------------
 
 def test_communities_all_row_is_the_sum_of_localities(pack):

@@ -1,0 +1,284 @@
+"""Browser-test harness: one real `streamlit run dashboard.py` per session, driven by Debian's Chromium.
+
+Fixtures
+- `app_server`: the running server (base URL, pack and store paths); started once, killed at the end.
+- `chromium`: one headless Chromium for the session (Playwright's own browser download is not used).
+- `warm_app`: the home page opened once, so the store exists (the first visitor builds it).
+- `open_app(path, device)`: a fresh browser context at a device size, the page opened and settled; returns a
+  `View` with the page, every request URL it made and a `screenshot()` helper.
+
+Nothing leaves 127.0.0.1: Chromium's background services are off, and its resolver answers NOTFOUND for every
+host name except localhost, so a stray outside request is recorded (and then asserted on) but never sent.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    # Without these Chromium phones Google (updates, safe browsing, sync) on start.
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+    # Belt and braces: no host name but localhost resolves, so nothing can leave the machine.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+
+DEVICES = {
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+              "device_scale_factor": 2},
+}
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+NON_NETWORK_SCHEMES = {"data", "blob", "about", "chrome", "chrome-extension", "devtools"}
+
+STARTUP_TIMEOUT_S = 90   # the server answering /_stcore/health
+FIRST_RUN_TIMEOUT_S = 180  # the first page run builds the DuckDB store from the pack
+PAGE_TIMEOUT_S = 90
+
+
+def missing_requirement(reason: str) -> None:
+    """Skip locally; fail in CI, where every browser test must really run."""
+    if IN_CI:
+        pytest.fail(f"{reason} (in CI a missing browser test requirement is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+# --------------------------------------------------------------------------------------------- server
+
+@dataclass
+class Server:
+    url: str
+    pack: Path
+    db: Path
+    log: Path
+    process: subprocess.Popen
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _health(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip()
+    except OSError:
+        return None
+
+
+def _choose_pack(tmp: Path) -> Path:
+    """$REACH_PACK if set; else the demonstration pack; else (while it is being generated) the tiny pack."""
+    if os.environ.get("REACH_PACK"):
+        return Path(os.environ["REACH_PACK"]).resolve()
+    demo = ROOT / "data" / "demo"
+    if (demo / "pack.toml").is_file():
+        return demo
+    from tests.packs import write_tiny_pack
+    return write_tiny_pack(tmp / "tiny-pack")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)  # the server runs in its own process group
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> Server:
+    tmp = tmp_path_factory.mktemp("server")
+    pack, db, log = _choose_pack(tmp), tmp / "store.duckdb", tmp / "streamlit.log"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "REACH_PACK": str(pack), "REACH_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    server = Server(url, pack, db, log, process)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while _health(url) != "ok":
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with code {process.returncode} before answering:\n"
+                            f"{server.log_tail()}", pytrace=False)
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer {url}/_stcore/health within {STARTUP_TIMEOUT_S} s:\n"
+                            f"{server.log_tail()}", pytrace=False)
+            time.sleep(0.25)
+        yield server
+    finally:
+        _stop(process)
+
+
+# --------------------------------------------------------------------------------------------- browser
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        missing_requirement(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def host_of(url: str) -> str | None:
+    """The host a URL would contact, or None for URLs that make no network request (data:, blob:, …)."""
+    parts = urlsplit(url)
+    if parts.scheme in NON_NETWORK_SCHEMES:
+        return None
+    return (parts.hostname or "").lower()
+
+
+# Streamlit's own markers (data-testid names checked in streamlit 1.67's static/js bundle):
+#   stApp                (root; carries data-test-script-state = initial | running | notRunning | …)
+#   stMain               (the main column), stStatusWidget + stStatusWidgetRunningIcon / …RunningManIcon
+#   stException          (an uncaught exception shown in the page)
+SETTLED_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return {state: 'no-app'};
+  const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+                            return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; };
+  const running = [...document.querySelectorAll(
+      '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')].some(visible);
+  return {
+    state: app.getAttribute('data-test-script-state'),
+    connection: app.getAttribute('data-test-connection-state'),
+    running,
+    main: document.querySelectorAll('[data-testid="stMain"]').length,
+    exceptions: [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText.slice(0, 2000)),
+  };
+}"""
+
+
+class StreamlitException(AssertionError):
+    pass
+
+
+def wait_until_settled(page, timeout_s: float = PAGE_TIMEOUT_S) -> dict:
+    """Wait for Streamlit to finish running the page's script; raise at once if it shows an exception."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
+    deadline, calm, status = time.monotonic() + timeout_s, 0, {}
+    while time.monotonic() < deadline:
+        status = page.evaluate(SETTLED_JS)
+        if status.get("exceptions"):
+            raise StreamlitException(f"{page.url} shows an exception:\n" + "\n---\n".join(status["exceptions"]))
+        done = status.get("state") == "notRunning" and not status.get("running") and status.get("main", 0) > 0
+        calm = calm + 1 if done else 0
+        if calm >= 2:  # settled on two polls in a row: no immediate rerun followed
+            return status
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{page.url} did not finish running within {timeout_s:.0f} s (last status {status})")
+
+
+def open_page(page, url: str, timeout_s: float = PAGE_TIMEOUT_S) -> dict:
+    """Go to `url` and wait until Streamlit has finished running it (see wait_until_settled)."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout_s * 1000)
+    return wait_until_settled(page, timeout_s)
+
+
+@dataclass
+class View:
+    """One page opened at one device size, with everything it asked the network for."""
+    page: object
+    device: str
+    width: int
+    name: str
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def external_requests(self) -> list[str]:
+        return [u for u in self.requests if (h := host_of(u)) is not None and h.strip("[]") not in LOCAL_HOSTS]
+
+    def text(self) -> str:
+        return self.page.locator('[data-testid="stMain"]').first.inner_text()
+
+    def screenshot(self, label: str | None = None) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{safe_name(label or self.name)}-{self.width}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+@pytest.fixture(scope="session")
+def warm_app(app_server, chromium) -> Server:
+    """Open the home page once: the first run builds the store, which can take a while on a fresh machine."""
+    context = chromium.new_context(**DEVICES["desktop"])
+    try:
+        open_page(context.new_page(), app_server.url + "/", FIRST_RUN_TIMEOUT_S)
+    except AssertionError as exc:
+        pytest.fail(f"The home page did not run on first start: {exc}\nServer log:\n{app_server.log_tail()}",
+                    pytrace=False)
+    finally:
+        context.close()
+    if not app_server.db.is_file():
+        pytest.fail(f"The home page ran but no store was built at {app_server.db}", pytrace=False)
+    return app_server
+
+
+@pytest.fixture
+def open_app(warm_app, chromium, request):
+    """open_app(path, device) -> View; each call gets its own browser context, closed after the test."""
+    contexts = []
+
+    def _open(path: str, device: str) -> View:
+        context = chromium.new_context(**DEVICES[device])
+        contexts.append(context)
+        page = context.new_page()
+        slug = path.strip("/").split("?")[0] or "home"
+        view = View(page, device, DEVICES[device]["viewport"]["width"], f"{request.node.originalname}-{slug}")
+        page.on("request", lambda r: view.requests.append(r.url))
+        page.on("websocket", lambda ws: view.requests.append(ws.url))
+        page.on("console", lambda m: view.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: view.console_errors.append(f"pageerror: {e}"))
+        try:
+            open_page(page, warm_app.url + path)
+        except AssertionError:
+            view.screenshot()  # keep the evidence before failing
+            raise
+        return view
+
+    yield _open
+    for context in contexts:
+        context.close()

@@ -1,0 +1,118 @@
+"""Every page in a real browser, at desktop (1366 px) and phone (390 px) width: it runs without an exception,
+has a heading, fetches nothing from outside 127.0.0.1, passes axe (WCAG 2.2 AA, serious and critical), and does
+not scroll sideways on a phone. The home page also shows the store's headline figures and the synthetic-data
+banner. Screenshots go to test-artifacts/screenshots/."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.browser import axe
+from tests.browser.conftest import DEVICES
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
+
+
+def url_path(script: Path) -> str:
+    """The address Streamlit gives a file in pages/: the number prefix and separators go, underscores stay
+    (streamlit.source_util.PAGE_FILENAME_REGEX); checked against the live navigation below."""
+    return "/" + re.fullmatch(r"([0-9]*)[_ -]*(.*)\.py", script.name)[2]
+
+
+OVERFLOW_JS = """() => {
+  const width = window.innerWidth, doc = document.documentElement;
+  const main = document.querySelector('[data-testid="stMain"]');
+  const clips = (el) => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(el).overflowX);
+  const describe = (el) => el.tagName.toLowerCase() + (el.dataset.testid ? `[data-testid=${el.dataset.testid}]` : '')
+      + (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).slice(0, 2).join('.') : '');
+  const offenders = [];
+  for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= width + 1) continue;
+    let p = el.parentElement, clipped = false;
+    while (p && p !== main) { if (clips(p) && p.getBoundingClientRect().right <= width + 1) { clipped = true; break; } p = p.parentElement; }
+    if (!clipped) offenders.push(`${describe(el)} (right edge ${Math.round(r.right)} px)`);
+  }
+  return {width, document: doc.scrollWidth, main: main ? main.scrollWidth : 0,
+          mainClient: main ? main.clientWidth : 0, offenders: offenders.slice(0, 5)};
+}"""
+
+
+def common_problems(view, where: str) -> list[str]:
+    """The checks every page must pass; returns every problem found (all reported together)."""
+    view.screenshot()
+    problems = []
+    if view.page.locator('[data-testid="stMain"] h1').count() == 0:
+        problems.append("no <h1> heading in the page")
+    if external := view.external_requests():
+        problems.append(f"{len(external)} request(s) to hosts other than 127.0.0.1/localhost: "
+                        f"{sorted(set(external))[:10]}")
+    if view.device == "phone":
+        o = view.page.evaluate(OVERFLOW_JS)
+        if o["document"] > o["width"] + 1 or o["main"] > o["mainClient"] + 1:
+            problems.append(f"scrolls sideways at {o['width']} px: document {o['document']} px wide, main column "
+                            f"{o['main']} px in {o['mainClient']} px; widest: {o['offenders']}")
+    failing, tolerated = axe.split(axe.violations(view.page))
+    if tolerated:
+        print(f"axe on {where}, not failing:\n{axe.summary(tolerated)}")
+    if failing:
+        problems.append(f"axe: serious/critical WCAG violations:\n{axe.summary(failing)}")
+    if view.console_errors:
+        print(f"browser console errors on {where}: {view.console_errors[:5]}")
+    return problems
+
+
+@pytest.fixture(scope="session")
+def store_figures(warm_app) -> dict:
+    """The headline figures read straight from the store the server built, not through the app's code."""
+    con = duckdb.connect(str(warm_app.db), read_only=True)
+    try:
+        residents = con.execute("SELECT sum(population) FROM population").fetchone()[0]
+        responses = con.execute("SELECT count(*) FROM responses").fetchone()[0]
+    finally:
+        con.close()
+    pack = tomllib.loads((warm_app.pack / "pack.toml").read_text(encoding="utf-8"))
+    return {"residents": int(residents), "responses": int(responses), "synthetic": bool(pack.get("synthetic"))}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_home_page(open_app, store_figures, device):
+    view = open_app("/", device)
+    where = f"home page at {view.width} px"
+    problems = common_problems(view, where)
+    text = view.text()
+    shown = view.page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    for label, value in (("residents", store_figures["residents"]), ("respondents", store_figures["responses"])):
+        if f"{value:,}" not in text:
+            problems.append(f"{label} {value:,} (from the store) not shown; metric values: {shown}")
+    banner = view.page.locator('[data-testid="stAlert"]').filter(has_text="Demonstration data")
+    if store_figures["synthetic"] and not banner.first.is_visible():
+        problems.append("the 'Demonstration data' banner is not visible for a synthetic pack")
+    if not store_figures["synthetic"] and banner.count():
+        problems.append("the 'Demonstration data' banner shows for a real pack")
+    assert not problems, f"{where}:\n" + "\n".join(f"- {p}" for p in problems)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("script", PAGE_FILES, ids=lambda p: p.stem)
+def test_page(open_app, script, device):
+    view = open_app(url_path(script), device)
+    where = f"{script.relative_to(ROOT)} ({url_path(script)}) at {view.width} px"
+    problems = common_problems(view, where)
+    assert not problems, f"{where}:\n" + "\n".join(f"- {p}" for p in problems)
+
+
+def test_page_addresses_match_the_navigation(open_app):
+    """The addresses the tests above open are the ones Streamlit's own navigation links to."""
+    view = open_app("/", "desktop")
+    hrefs = view.page.locator('[data-testid="stSidebarNav"] a').evaluate_all(
+        "links => links.map(a => new URL(a.href).pathname)")
+    assert PAGE_FILES, "no pages/*.py found"
+    assert sorted(hrefs) == sorted(["/"] + [url_path(p) for p in PAGE_FILES])
