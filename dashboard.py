@@ -49,18 +49,24 @@ def gap_sentences(gaps) -> None:
                      query_params={"group": row["group"]})
 
 
-if present:
-    slides = ("Who lives here", "Need and reach", "Who we have not heard", "Who we heard", "Join in")
-    step = st.session_state.setdefault("slide", 0)
+SLIDES = ("Who lives here", "Need and reach", "Who we have not heard", "Who we heard", "Join in")
+
+
+def slideshow() -> None:
+    """One slide of the launch-event story; Next/Back (or arrow keys), and ?autoplay=N seconds advances alone."""
+    step = ui.slide_step(len(SLIDES))
     back, title, forward = st.columns([1, 6, 1])
     if back.button("Back ◀", disabled=step == 0):
-        st.session_state.slide = step = step - 1
-    if forward.button("Next ▶", disabled=step == len(slides) - 1):
-        st.session_state.slide = step = step + 1
-    title.markdown(f"## {slides[step]}  \n{info['name']} · slide {step + 1} of {len(slides)}")
+        step = ui.slide_step(len(SLIDES), -1)
+    if forward.button("Next ▶", disabled=step == len(SLIDES) - 1):
+        step = ui.slide_step(len(SLIDES), +1)
+    title.markdown(f"## {SLIDES[step]}  \n{info['name']} · slide {step + 1} of {len(SLIDES)}")
     year = min(base_year + 10, last_year)
     if step == 0:
-        headline_metrics(ui.compute(home.headline, year=year), year)
+        facts = ui.compute(home.headline, year=year)
+        headline_metrics(facts, year)
+        st.markdown(f"By {year} the number of residents aged 75 and over grows from {facts['aged_75_base']:,.0f} "
+                    f"to {facts['aged_75_projected']:,.0f}.")
     elif step == 1:
         need_reach_map(year)
     elif step == 2:
@@ -75,6 +81,10 @@ if present:
         url = ui.public_url()
         st.html(f'<div style="text-align:center">{qr.qr_svg(url, scale=12)}<p style="font-size:2rem">{url}</p>'
                 "</div>")
+
+
+if present:
+    ui.autoplay(slideshow, len(SLIDES))
     st.stop()
 
 st.title(info["name"])

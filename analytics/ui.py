@@ -6,6 +6,7 @@ arguments and store fingerprint, so every session shares them and a rebuilt stor
 from __future__ import annotations
 
 import importlib
+import time
 from datetime import date
 from typing import Any, Callable, Sequence
 
@@ -102,6 +103,35 @@ def presentation_mode() -> bool:
     else:
         st.query_params.pop("present", None)
     return on
+
+
+def slide_step(count: int, move: int = 0) -> int:
+    """The current slide (kept per session), moved by `move`, clamped to the story."""
+    step = min(max(st.session_state.get("slide", 0) + move, 0), count - 1)
+    if move:
+        st.session_state.slide = step
+        st.session_state.slide_moved = time.monotonic()
+    return step
+
+
+def autoplay(render: Callable[[], None], count: int) -> None:
+    """Render the slideshow; with ?autoplay=N (seconds, 5–600) it reruns alone and advances every N seconds,
+    going back to the start after the last slide."""
+    try:
+        seconds = int(st.query_params.get("autoplay", "0"))
+    except ValueError:
+        seconds = 0
+    if not 5 <= seconds <= 600:
+        render()
+        return
+
+    @st.fragment(run_every=seconds)
+    def timed() -> None:
+        if time.monotonic() - st.session_state.get("slide_moved", time.monotonic()) >= seconds - 0.5:
+            st.session_state.slide = (st.session_state.get("slide", 0) + 1) % count
+        st.session_state.slide_moved = time.monotonic()
+        render()
+    timed()
 
 
 def public_url() -> str:

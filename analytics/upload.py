@@ -31,6 +31,7 @@ MAX_COLUMNS = 500
 MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024  # an XLSX is a zip: refuse one that would expand past this…
 MAX_XLSX_RATIO = 100  # …or that is compressed suspiciously well (a zip bomb); real workbooks are under ~20
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+UNMATCHED = "no column of the file is matched to this field"
 UPLOAD = "uploaded file"  # how problems name the upload: the person's file name is never echoed as a path
 ID_FIELDS = ("response_id", "activity_id", "area_code")
 SPECS: dict[str, FileSpec] = {s.table_name: s for s in LEDGER_FILES}
@@ -314,7 +315,7 @@ def _unmatched(spec: FileSpec, columns: dict, fixed: dict, generate: bool) -> li
     missing = [c.name for c in spec.columns if not c.blank_ok and c.required and not columns.get(c.name)
                and c.name not in fixed and not (generate and c.name == "response_id")]
     hint = {"activity_id": " or choose the activity the whole file belongs to"}
-    return [Problem(UPLOAD, "no column of the file is matched to this field, which the ledger needs in every row; "
+    return [Problem(UPLOAD, f"{UNMATCHED}, which the ledger needs in every row; "
                             f"choose the column under 'Match the columns'{hint.get(m, '')}", column=m)
             for m in missing]
 

@@ -145,6 +145,7 @@ class StreamlitClient:
         self.ws: Any = None
         self._reader: asyncio.Task | None = None
         self._inbox: asyncio.Queue = asyncio.Queue()
+        self.connect_s: float | None = None  # websocket handshake time
         self.between_runs = 0               # messages that arrived outside a run (e.g. the trailing status)
         self.path = "/"
         self.query_string = ""
@@ -161,10 +162,12 @@ class StreamlitClient:
     # -- connection --------------------------------------------------------------------------------------------
     async def connect(self) -> None:
         # No client pings (a browser sends none); the server's pings are answered by the library.
+        started = time.perf_counter()
         self.ws = await asyncio.wait_for(
             connect(self.ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None,
                     open_timeout=self.message_timeout, close_timeout=2, max_queue=None),
             self.message_timeout)
+        self.connect_s = time.perf_counter() - started
         self._inbox = asyncio.Queue()
         self._reader = asyncio.create_task(self._read(self.ws, self._inbox))
 
@@ -287,10 +290,15 @@ class StreamlitClient:
 
     async def _run(self, kind: str, page_name: str, page_script_hash: str,
                    widget_states: list[WidgetState]) -> RunResult:
-        if self.ws is None:
-            await self.connect()
         run = RunResult(kind=kind, page=self.path + (f"?{self.query_string}" if self.query_string else ""))
         self.last = run
+        if self.ws is None:
+            try:
+                await self.connect()
+            except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
+                run.errors.append(f"connect failed: {exc!r}")
+                self.runs += 1
+                return run
         payload = self._back_msg(page_name, page_script_hash, widget_states).SerializeToString()
         while not self._inbox.empty():  # what came after the last run's script_finished (session status)
             _, data = self._inbox.get_nowait()

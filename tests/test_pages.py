@@ -89,3 +89,13 @@ def test_every_page_runs_on_the_demonstration_pack(page, tmp_path_factory, monke
         if "respondents" in table.columns:
             values = pd.to_numeric(table["respondents"], errors="coerce").dropna()
             assert (values >= 5).all(), page
+
+
+def test_presentation_mode_advances_and_ends_on_a_qr_code(tiny_env):
+    at = run("dashboard.py", {"present": "1"})
+    assert not at.exception
+    assert "slide 1 of 5" in at.markdown[0].value
+    for _ in range(4):
+        at.button[1].click().run()
+    assert "slide 5 of 5" in at.markdown[0].value
+    assert any("<svg" in h.proto.body for h in at.get("html"))
