@@ -5,7 +5,8 @@
         --localities LOOKUP.csv --geography-lookup GEO.csv --out data/north-lanarkshire
 
 Exit status 0 when the pack was written, 2 when the input cannot make a pack (nothing is written then).
-See analytics/importers/README.md for where each file is published.
+See the README (section "Importing a Scottish partnership from published open data") for where each file is
+published.
 """
 from __future__ import annotations
 
