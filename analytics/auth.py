@@ -141,19 +141,11 @@ def sign_in(accounts: Mapping[str, str], username: str, password: str, session: 
 
 SETUP = """No editor account is set up yet, so nobody can upload. To set one up, on the server:
 
-1. Make a password hash (the password itself is never stored):
-
-   ```
-   python -m analytics.auth hash
-   ```
+1. Make a password hash (the password itself is never stored): run `python -m analytics.auth hash`.
 
 2. Put the lines it prints into `.streamlit/secrets.toml` (beside `config.toml`; keep it out of version
-   control), for example:
-
-   ```toml
-   [editors.accounts]
-   engagement-lead = "$2b$12$…the hash…"
-   ```
+   control), for example the line `[editors.accounts]` followed by
+   `engagement-lead = "$2b$12$…the hash…"`.
 
 3. Restart the dashboard and sign in here. `.streamlit/secrets.toml.example` shows every setting, including
    signing in through your organisation's identity provider instead."""

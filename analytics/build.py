@@ -96,7 +96,9 @@ def _bridges(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 def _meta(pack: Pack) -> pd.DataFrame:
-    items = {**{k: str(v) for k, v in pack.meta.items()}, "pack_hash": fingerprint(pack.path),
+    # Lists (the importer's notes) are kept one item per line.
+    items = {**{k: "\n".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in pack.meta.items()},
+             "pack_hash": fingerprint(pack.path),
              "store_version": STORE_VERSION}
     return pd.DataFrame(sorted(items.items()), columns=["key", "value"])
 

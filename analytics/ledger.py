@@ -261,6 +261,8 @@ def audit(pack: Path) -> pd.DataFrame:
             batch_id = folder.name.removeprefix(UNDONE_PREFIX)
             rows.append({**{c: manifest.get(c) for c in AUDIT_COLUMNS}, **note, "batch_id": batch_id,
                          "status": status})
-    frame = pd.DataFrame(rows, columns=AUDIT_COLUMNS)
-    return frame.sort_values("batch_id", ascending=False).reset_index(drop=True)
+    frame = pd.DataFrame(rows, columns=AUDIT_COLUMNS).sort_values("batch_id", ascending=False)
+    text = [c for c in AUDIT_COLUMNS if c != "rows"]
+    frame[text] = frame[text].fillna("").astype(str)
+    return frame.reset_index(drop=True)
 

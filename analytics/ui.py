@@ -6,15 +6,18 @@ arguments and store fingerprint, so every session shares them and a rebuilt stor
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import config, geo
+from analytics import auth, config, geo
 from analytics.export import safe_csv
 from analytics.build import ensure_store
 from analytics.db import Store
@@ -24,14 +27,45 @@ from analytics.db import Store
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-@st.cache_resource(show_spinner="Preparing the data store…")
-def _store(pack: str, db: str) -> Store:
+def _stamp(db: Path) -> tuple[int, int, int]:
+    """The store file's identity (inode, mtime, size): a rebuild replaces the file, so this changes exactly when
+    the store is rebuilt (e.g. after an upload is committed). One cheap os.stat per call."""
+    try:
+        info = os.stat(db)
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _fresh_path(db: Path) -> Path:
+    """A path of its own for the current store file. DuckDB keeps one database per path in a process, so while
+    any connection to a replaced store is open, opening the path again would still read the old file; a hard
+    link named for the file's identity avoids that. Links to replaced files are removed (open ones keep working)."""
+    ino, mtime, _ = _stamp(db)
+    link = db.with_name(f".{db.name}.{ino}-{mtime}.open")
+    try:
+        try:
+            os.link(db, link)
+        except FileExistsError:
+            pass
+        for old in db.parent.glob(f".{db.name}.*.open"):
+            if old != link:
+                old.unlink(missing_ok=True)
+        return link
+    except OSError:  # no hard links on this file system: a rebuilt store is then seen after a restart
+        return db
+
+
+# Keyed on the store file's identity, so a store rebuilt by a commit (or by hand) is reopened on the next run.
+@st.cache_resource(show_spinner="Preparing the data store…", max_entries=4)
+def _store(pack: str, db: str, stamp: tuple[int, int, int]) -> Store:
     ensure_store(config.pack_dir(), config.db_path())
-    return Store(config.db_path())
+    return Store(_fresh_path(config.db_path()))
 
 
 def store() -> Store:
-    return _store(str(config.pack_dir()), str(config.db_path()))
+    db = config.db_path()
+    return _store(str(config.pack_dir()), str(db), _stamp(db))
 
 
 @st.cache_data(ttl=3600, max_entries=1024, show_spinner=False)
@@ -46,17 +80,20 @@ def compute(function: Callable[..., Any], **kwargs: Any) -> Any:
 
 
 def meta() -> dict[str, str]:
-    return _meta(str(config.db_path()))
+    db = config.db_path()
+    return _meta(str(db), _stamp(db))  # keyed on the file too: a rebuilt store brings a new pack_hash
 
 
-@st.cache_data(show_spinner=False)
-def _meta(db: str) -> dict[str, str]:
+@st.cache_data(show_spinner=False, max_entries=16)
+def _meta(db: str, stamp: tuple[int, int, int]) -> dict[str, str]:
     return store().meta()
 
 
 def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[str, str]:
     """Common page furniture: title, the synthetic-data banner, styles. Returns the pack's settings."""
     st.set_page_config(page_title=f"{title} · Reach & Need", page_icon=icon, layout="wide")
+    if not viewer():  # issue 7: only when secrets say [auth] viewers_need_sign_in = true
+        st.stop()
     info = meta()
     if info.get("synthetic", "False").lower() == "true":
         st.warning(f"**Demonstration data.** {info['name']} is fictional: every figure on this page is synthetic.",
@@ -257,3 +294,88 @@ def stop_if_no_engagement() -> None:
 def locality_choice(localities: list[str]) -> str:
     return query_choice("locality", ["All"] + localities, "All", "Locality",
                         format_func=lambda v: "Whole partnership" if v == "All" else v)
+
+
+# --- Signing in (issue 7): the rules are in analytics/auth.py; these draw the forms. -------------------------
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except FileNotFoundError:  # no secrets file: nobody is an editor, and viewing needs no account
+        return {}
+
+
+def auth_settings() -> auth.Settings:
+    return auth.settings(_secrets())
+
+
+def editor() -> str | None:
+    """The signed-in editor (e-mail address or username), or None once the page shows how to sign in — or, with
+    no editor set up, how to set one up. Call it before any upload, undo or record-level view, and stop on None."""
+    settings = auth_settings()
+    if settings.oidc:
+        return _provider_user(settings, editors_only=True)
+    if not settings.accounts:
+        st.info(auth.SETUP, icon="🔐")
+        return None
+    name = st.session_state.get("signed_in")
+    if name in settings.accounts:
+        _signed_in_as(name, st.session_state.pop)
+        return name
+    _password_form(settings.accounts, "Sign in to add data")
+    return None
+
+
+def viewer() -> bool:
+    """True when this session may see the aggregates: always, unless [auth] viewers_need_sign_in = true."""
+    settings = auth_settings()
+    if not settings.viewers_need_sign_in:
+        return True
+    if settings.oidc:
+        return _provider_user(settings, editors_only=False) is not None
+    accounts = {**settings.viewer_accounts, **settings.accounts}
+    if st.session_state.get("signed_in") in accounts:
+        return True
+    _password_form(accounts, "Sign in to see this dashboard")
+    return False
+
+
+def _provider_user(settings: auth.Settings, editors_only: bool) -> str | None:
+    """Sign-in through the identity provider (st.login); editors must be on [editors] emails."""
+    if not st.user.get("is_logged_in", False):
+        if importlib.util.find_spec("authlib") is None:
+            st.error("Signing in through the identity provider needs the Authlib package on the server: "
+                     "python -m pip install Authlib==1.9.6")
+            return None
+        st.info("Sign in with your organisation's account to continue.")
+        st.button("Sign in", on_click=st.login, key="provider_sign_in", type="primary")
+        return None
+    email = str(st.user.get("email") or "")
+    if editors_only and not auth.is_editor_email(settings, email):
+        st.warning(f"You are signed in as {email}, which is not on the editors' list ([editors] emails in "
+                   "secrets.toml); ask the dashboard's administrator to add you.")
+        st.button("Sign out", on_click=st.logout, key="provider_sign_out")
+        return None
+    _signed_in_as(email, lambda _: st.logout())
+    return email
+
+
+def _signed_in_as(name: str, sign_out: Callable[[str], Any]) -> None:
+    st.sidebar.caption(f"Signed in as **{name}**")
+    st.sidebar.button("Sign out", key="sign_out", on_click=sign_out, args=("signed_in",))
+
+
+def _password_form(accounts: dict[str, str], title: str) -> None:
+    """Username and password, checked with bcrypt; five failures in a row pause sign-in for a minute."""
+    with st.form("sign_in", clear_on_submit=True):
+        st.subheader(title)
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        throttle = st.session_state.setdefault("sign_in_throttle", auth.Throttle())
+        ok, message = auth.sign_in(accounts, username, password, throttle, now=time.monotonic())
+        if ok:
+            st.session_state["signed_in"] = username.strip()
+            st.rerun()
+        st.error(message)

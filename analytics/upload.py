@@ -247,6 +247,7 @@ class Lookups:
 
 
 def lookups(store: Store) -> Lookups:
+    """What uploaded values are matched against, from the store (cached by ui.compute per store)."""
     frame = store.query("ledger_lookups")
     by_kind = {k: f for k, f in frame.groupby("kind")}
     empty = pd.DataFrame(columns=["value", "label"])
@@ -279,10 +280,6 @@ class Prepared:
     fixed: dict[str, str]
     generate_ids: bool = False
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems and len(self.frame) > 0
-
 
 def prepare(raw: RawUpload, kind: str, columns: dict[str, str | None], lookups: Lookups,
             fixed: dict[str, str] | None = None) -> Prepared:
@@ -297,16 +294,18 @@ def prepare(raw: RawUpload, kind: str, columns: dict[str, str | None], lookups: 
         header = columns.get(column.name)
         source = raw.frame[header] if header else pd.Series(fixed.get(column.name, ""), index=raw.frame.index)
         convert = _converter(column.name, lookups, source)
-        results = [convert(str(v)) for v in source]
-        out[column.name] = [value for value, _ in results]
-        special += [(i, column.name, str(v), msg) for i, v, (_, msg) in zip(source.index, source, results) if msg]
+        results = {v: convert(str(v)) for v in source.unique()}  # survey columns repeat a few values
+        out[column.name] = source.map(lambda v: results[v][0])
+        refused = {v for v, (_, msg) in results.items() if msg}
+        special += [(i, column.name, str(v), results[v][1]) for i, v in source[source.isin(refused)].items()]
     if generate:
         out["response_id"] = [f"{PENDING_ID}-{i + 2}" for i in out.index]
     special += [(i, f, v, "looks like a spreadsheet formula; an id or code must be plain text")
                 for f in ID_FIELDS if f in out.columns for i, v in out[f].items() if str(v).startswith(FORMULA_STARTS)]
     problems += _spell(special)
     reported = {(p.row, p.column) for p in problems}
-    problems += [p for p in check_frame(out, spec) if (p.row, p.column) not in reported]
+    unmatched = {p.column for p in problems if p.row is None and p.message.startswith(UNMATCHED)}
+    problems += [p for p in check_frame(out, spec) if (p.row, p.column) not in reported and p.column not in unmatched]
     notices = list(raw.notices) + _formula_notice(out, spec)
     return Prepared(kind, out, relabel(problems, columns), notices, columns, fixed, generate)
 
@@ -314,7 +313,8 @@ def prepare(raw: RawUpload, kind: str, columns: dict[str, str | None], lookups: 
 def _unmatched(spec: FileSpec, columns: dict, fixed: dict, generate: bool) -> list[Problem]:
     missing = [c.name for c in spec.columns if not c.blank_ok and c.required and not columns.get(c.name)
                and c.name not in fixed and not (generate and c.name == "response_id")]
-    hint = {"activity_id": " or choose the activity the whole file belongs to"}
+    hint = {"activity_id": ", or choose the activity the whole file belongs to",
+            "partner": ", or choose the partner whose file it is"}
     return [Problem(UPLOAD, f"{UNMATCHED}, which the ledger needs in every row; "
                             f"choose the column under 'Match the columns'{hint.get(m, '')}", column=m)
             for m in missing]

@@ -18,6 +18,12 @@ projected growth for each age band and sex, applied to each area's base-year res
 **Intervals.** Proportions use the Wilson score interval; rates use Byar's method (exact Poisson limits below
 10 events). Funnel-plot control limits are 99.8%.
 """)
+if info.get("source") or info.get("notes"):
+    st.header("How this pack was made")
+    st.markdown(info.get("source", ""))
+    for note in filter(None, info.get("notes", "").splitlines()):
+        st.markdown(f"- {note}")
+
 st.header("Metric definitions")
 ui.table(metrics.definitions(), "metric_definitions")
 st.header("Need indicators and their sources")
