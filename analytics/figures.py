@@ -231,3 +231,44 @@ def text_colour(background: str) -> str:
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+# ---- Issue 8: Citizens Panel designer and survey weighting (appended block) ----
+def paired_bars(frame: pd.DataFrame, y: str, series: dict[str, str], title: str, x_title: str,
+                errors: dict[str, tuple[str, str]] | None = None, text_format: str = "{:,.1f}",
+                references: tuple[float, ...] = ()) -> go.Figure:
+    """Two or more values per row as grouped horizontal bars (e.g. before and after weighting): each series with
+    its own colour and pattern, named in the legend, its value written on the bar ('withheld' for NaN), optional
+    interval whiskers ({column: (low, high)}) and dashed reference lines."""
+    patterns = ("", "/", "x", "\\")
+    fig = go.Figure()
+    for i, (column, name) in enumerate(series.items()):
+        err = None
+        if errors and column in errors:
+            low, high = errors[column]
+            err = dict(type="data", symmetric=False, array=frame[high] - frame[column],
+                       arrayminus=frame[column] - frame[low], color="#333333", thickness=1.2)
+        fig.add_trace(go.Bar(y=frame[y], x=frame[column], name=name, orientation="h", error_x=err,
+                             marker=dict(color=QUALITATIVE[i % len(QUALITATIVE)],
+                                         pattern_shape=patterns[i % len(patterns)]),
+                             text=[text_format.format(v) if pd.notna(v) else "withheld" for v in frame[column]],
+                             # With whiskers the value goes at the bar's base, where no whisker can cover it.
+                             textposition="inside" if err else "outside", insidetextanchor="start",
+                             textfont=dict(color=text_colour(QUALITATIVE[i % len(QUALITATIVE)])) if err else None,
+                             cliponaxis=False, hovertemplate="%{y}, " + name + ": %{x:,.2f}<extra></extra>"))
+    for reference in references:
+        fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
+    fig.update_layout(barmode="group", xaxis_title=x_title, yaxis=dict(autorange="reversed"))
+    return _layout(fig, title, height=max(320, 90 + 44 * len(frame)))
+
+
+def convergence(history: pd.DataFrame, title: str) -> go.Figure:
+    """Raking's largest remaining gap to a margin after each iteration (`iteration`, `max_margin_error`), on a
+    log scale so the approach to the tolerance shows."""
+    fig = go.Figure(go.Scatter(x=history["iteration"], y=history["max_margin_error"], mode="lines+markers",
+                               line=dict(color=QUALITATIVE[0]), marker=dict(symbol="circle", size=6),
+                               hovertemplate="Iteration %{x}: %{y:.1e}<extra></extra>"))
+    fig.update_layout(xaxis_title="Iteration", yaxis=dict(title="Largest gap to a margin (share)", type="log",
+                                                          exponentformat="power"))
+    return _layout(fig, title, height=340)
+# ---- end of issue 8 block ----

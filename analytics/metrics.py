@@ -87,3 +87,35 @@ def definitions() -> pd.DataFrame:
     """Columns: metric, unit, definition, polarity, source — for the 'About the data' page."""
     return pd.DataFrame([{"metric": m.label, "unit": m.unit, "definition": m.definition, "polarity": m.polarity,
                           "source": m.source} for m in METRICS.values()])
+
+
+# ---- Issue 8: Citizens Panel designer and survey weighting (appended block; used by panel.py, weighting.py) ----
+_PANEL = "The pack's population and deprivation files (residents aged 15+), and the panel design chosen"
+METRICS.update({m.key: m for m in (
+    Metric("panel_quota", "Quota", "members",
+           "Members to recruit in a stratum: the panel size shared out in proportion to residents aged 15+, with "
+           "priority strata's share multiplied by the over-sampling factor, rounded by largest remainder so the "
+           "quotas add up to the panel size exactly.", "neutral", _PANEL),
+    Metric("design_weight", "Design weight", "× the average member",
+           "The stratum's share of residents divided by its share of the panel. Weighting members by it undoes the "
+           "over-sample, so weighted panel results stand for residents.", "closer to 1 is better", _PANEL, "{:.2f}"),
+    Metric("effective_n", "Effective sample size", "people",
+           "Kish's (Σw)² ÷ Σw²: how many people chosen at random the weighted panel or survey is worth.",
+           "higher is better", _PANEL),
+    Metric("design_effect", "Design effect", "ratio",
+           "Sample size ÷ effective sample size: how much unequal weights widen every interval's variance "
+           "(1 = no loss).", "closer to 1 is better", _PANEL, "{:.2f}"),
+    Metric("recruited", "Recruited", "people",
+           "Active Citizens Panel members (panel.csv, status active) in the stratum; withheld when small.",
+           "higher is better", "The Citizens Panel ledger (panel.csv)"),
+    Metric("weighted_support", "Support after weighting", "% of respondents",
+           "Share of respondents supporting a priority once raked to the population's margins, with a 95% Wilson "
+           "interval on the effective sample size.", "neutral", _LEDGER + " and priorities.csv", "{:.1f}%"),
+    Metric("standardised_difference", "Standardised difference", "d",
+           "Austin's standardised difference between the respondents' and residents' share of a category; "
+           "|d| above 0.1 is the usual sign of a meaningful gap.", "closer to 0 is better", _LEDGER, "{:+.2f}"),
+    Metric("weight_cv", "Spread of weights (CV)", "ratio",
+           "Standard deviation of the weights ÷ their mean; the design effect is about 1 + CV².",
+           "lower is better", _LEDGER, "{:.2f}"),
+)})
+# ---- end of issue 8 block ----

@@ -1,0 +1,211 @@
+"""Survey weighting: rake respondents to the population's margins (residents aged 15+), so that results speak
+for residents rather than for whoever answered, and show what that does to support for each priority.
+
+Respondents missing a raking variable (or whose sex is recorded as another gender identity, which the
+population tables do not count) cannot be weighted and are left out; so are respondents aged under 15, who are
+outside the base. Unweighted figures are given for the same respondents, so the two compare like with like.
+Filters are the reach filters (reach.filters); with a locality chosen, the population base is that locality.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analytics import reach, stats
+from analytics.db import Store
+from analytics.disclosure import suppress
+
+MIN_AGE = 15
+MARGINS = {"age_band+sex": "Age band × sex", "age_group+sex": "Age group × sex", "age_band": "Age band",
+           "age_group": "Age group", "sex": "Sex", "locality": "Locality", "quintile": "Deprivation quintile"}
+DEFAULT_MARGINS = ("age_band+sex", "locality", "quintile")
+SEX_WORDS = {"F": "Women", "M": "Men"}
+
+
+class WeightingInputError(ValueError):
+    """Weighting that cannot be done as asked; the message says what to change."""
+
+
+@dataclass
+class Weighting:
+    """Raking's outcome, as aggregates only (no respondent's weight leaves this module)."""
+    summary: dict[str, float]  # see weight_responses
+    history: pd.DataFrame  # iteration, max_margin_error
+    margins: pd.DataFrame  # see _margin_table
+    support: pd.DataFrame  # see _support_table
+
+
+def margins_from(age: str = "age_band+sex", locality: bool = True, quintile: bool = True) -> tuple[str, ...]:
+    """The margins tuple from the page's three choices; `age` is a margin key with age (and sex), or 'none'."""
+    chosen = ((age, age in MARGINS), ("locality", locality), ("quintile", quintile))
+    return tuple(name for name, on in chosen if on)
+
+
+def _parts(margin: str) -> list[str]:
+    if margin not in MARGINS:
+        raise WeightingInputError(f"unknown margin {margin!r}; choose from {', '.join(MARGINS)}")
+    return margin.split("+")
+
+
+def _key(frame: pd.DataFrame, margin: str) -> pd.Series:
+    """The margin's category for each row as text ('65-69|F'), so sample and population match exactly."""
+    parts = [frame[p].astype("string").str.replace(r"\.0$", "", regex=True) for p in _parts(margin)]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key
+
+
+def _sample(con: Store, margins: Sequence[str], f: dict[str, str]) -> tuple[pd.DataFrame, int]:
+    """Respondents with every raking variable known (response_id and one column per margin), and how many of
+    those matching the filters were left out."""
+    raw = con.query("weighting_respondents", **f)
+    frame = reach._with_age_group(raw, MIN_AGE)  # reach's own age groups; drops those known to be under 15
+    # Another gender identity ('X') is counted by no population table, so for raking it is as good as unknown.
+    frame["sex"] = frame["sex"].where(frame["sex"].isin(list(SEX_WORDS)))
+    needed = sorted({p for m in margins for p in _parts(m)})
+    frame = frame.dropna(subset=needed)
+    sample = pd.DataFrame({"response_id": frame["response_id"].to_numpy()})
+    for margin in margins:
+        sample[margin] = _key(frame, margin).to_numpy()
+    return sample, len(raw) - len(sample)
+
+
+def _targets(con: Store, margins: Sequence[str], locality: str) -> dict[str, pd.Series]:
+    """Residents aged 15+ per category of each margin (the totals raking aims at)."""
+    cells = reach.population_cells(con, min_age=MIN_AGE, locality=locality)
+    cells = cells.assign(**{m: _key(cells, m) for m in margins})
+    return {m: cells.groupby(m)["population"].sum().astype(float) for m in margins}
+
+
+def weight_responses(con: Store, margins: Sequence[str] = DEFAULT_MARGINS, trim: float = 5.0,
+                     **given: str) -> Weighting:
+    """Rake the filtered respondents to the population margins, trimming weights to [mean ÷ trim, mean × trim]
+    (trim 0 = no trimming). Summary: respondents (weighted), excluded (left out) — both NaN when either is under
+    the threshold, since they add up to the filtered total —, iterations, converged (1/0), max_margin_error,
+    effective_n (Kish), design_effect, weight_min, weight_max, weight_ratio (max ÷ min) and weight_cv
+    (standard deviation ÷ mean), all of weights scaled to mean 1."""
+    margins = list(dict.fromkeys(margins))
+    if not margins:
+        raise WeightingInputError("choose at least one margin to weight to")
+    f = reach.filters(**given)
+    sample, excluded = _sample(con, margins, f)
+    limit = reach.threshold(con)
+    if len(sample) == 0 or len(sample) < limit:
+        raise WeightingInputError(f"Fewer than {max(limit, 1)} respondents matching these filters have every raking "
+                                  "variable recorded, too few to weight; widen the filters or choose fewer margins.")
+    if trim and trim < 1:
+        raise WeightingInputError(f"trim must be 0 (none) or a factor of 1 or more, such as 5; got {trim!r}")
+    try:
+        result = stats.rake(sample, _targets(con, margins, f["locality"]), trim=(1 / trim, trim) if trim else None)
+    except stats.StatsInputError as exc:
+        raise WeightingInputError(f"These respondents cannot be weighted to these margins: {exc}. Choose broader "
+                                  "margins (age group × sex rather than five-year bands) or widen the filters.") from exc
+    weights = result.weights / result.weights.mean()
+    summary = _summary(result, weights, len(sample), excluded, limit)
+    history = pd.DataFrame({"iteration": range(1, len(result.history) + 1), "max_margin_error": result.history})
+    return Weighting(summary, history, _margin_table(con, sample, weights, margins, f["locality"], limit),
+                     _support_table(con, sample["response_id"], weights, f, limit, shown=summary["respondents"] > 0))
+
+
+def _summary(result: stats.RakeResult, weights: np.ndarray, n: int, excluded: int, limit: int) -> dict[str, float]:
+    # Weighted + left out = the filtered respondents shown on other pages: one small part gives the other away.
+    hidden = n < limit or excluded < limit
+    return {"respondents": np.nan if hidden else float(n), "excluded": np.nan if hidden else float(excluded),
+            "iterations": float(result.iterations), "converged": float(result.converged),
+            "max_margin_error": result.max_margin_error, "effective_n": stats.kish_effective_n(weights),
+            "design_effect": stats.design_effect(weights), "weight_min": float(weights.min()),
+            "weight_max": float(weights.max()), "weight_ratio": float(weights.max() / weights.min()),
+            "weight_cv": float(weights.std() / weights.mean())}
+
+
+def _label(margin: str, category: str) -> str:
+    """'Women 65-69', 'Quintile 1', 'Eastfield'."""
+    values = dict(zip(_parts(margin), category.split("|")))
+    if "sex" in values:
+        age = next((values[k] for k in ("age_band", "age_group") if k in values), "")
+        return f"{SEX_WORDS.get(values['sex'], values['sex'])} {age}".strip()
+    if "quintile" in values:
+        return f"Quintile {values['quintile']}"
+    return category
+
+
+def _margin_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, margins: Sequence[str], locality: str,
+                  limit: int) -> pd.DataFrame:
+    """How far weighting moved each margin. Columns: margin, category, label, population, population_share,
+    respondents, sample_share, weighted_share, std_diff_before, std_diff_after (Austin's standardised
+    difference against the population share; |d| > 0.1 is the usual flag), withheld."""
+    rows = []
+    for margin, target in _targets(con, margins, locality).items():
+        heard = sample.groupby(margin).size().reindex(target.index, fill_value=0)
+        mass = pd.Series(weights, index=sample.index).groupby(sample[margin]).sum().reindex(target.index, fill_value=0)
+        rows.append(pd.DataFrame({"margin": MARGINS[margin], "category": target.index,
+                                  "label": [_label(margin, c) for c in target.index], "population": target.to_numpy(),
+                                  "population_share": (target / target.sum()).to_numpy(),
+                                  "respondents": heard.to_numpy(), "sample_share": (heard / heard.sum()).to_numpy(),
+                                  "weighted_share": (mass / mass.sum()).to_numpy()}))
+    table = pd.concat(rows, ignore_index=True)
+    table["std_diff_before"] = stats.standardised_difference(table["sample_share"].to_numpy(),
+                                                             table["population_share"].to_numpy())
+    table["std_diff_after"] = stats.standardised_difference(table["weighted_share"].clip(0, 1).to_numpy(),
+                                                            table["population_share"].to_numpy())
+    # Raking meets margins to ~1e-8: differences that small are convergence noise, shown as 0 (not "-0.00").
+    for column in ("std_diff_before", "std_diff_after"):
+        table[column] = table[column].round(6) + 0.0
+    # A margin's categories add up to the respondents weighted: protect each margin as a line.
+    return suppress(table, "respondents", limit, ("sample_share", "std_diff_before"), additive=("margin", "category"))
+
+
+def _support_table(con: Store, ids: pd.Series, weights: np.ndarray, f: dict[str, str], limit: int,
+                   shown: bool) -> pd.DataFrame:
+    """Support for each priority among the weighted respondents. Columns: priority, label, supporters,
+    unweighted, unweighted_low, unweighted_high (Wilson, 95%), weighted, weighted_low, weighted_high (Wilson on
+    the Kish effective sample size), change (weighted − unweighted, percentage points), withheld. Shares in %."""
+    priorities = con.query("weighting_priorities")
+    backers = con.query("weighting_supporters", **f)
+    rows = []
+    for code, label in priorities.itertuples(index=False):
+        yes = ids.isin(backers.loc[backers["priority"] == code, "response_id"]).to_numpy()
+        low, high = stats.wilson_interval(yes.sum(), len(yes))
+        p, w_low, w_high = stats.weighted_proportion_interval(yes.astype(float), weights)
+        rows.append({"priority": code, "label": label, "supporters": yes.sum(), "others": len(yes) - yes.sum(),
+                     "unweighted": 100 * yes.mean(), "unweighted_low": 100 * low, "unweighted_high": 100 * high,
+                     "weighted": 100 * p, "weighted_low": 100 * w_low, "weighted_high": 100 * w_high})
+    columns = ["priority", "label", "supporters", "others", "unweighted", "unweighted_low", "unweighted_high",
+               "weighted", "weighted_low", "weighted_high"]
+    table = pd.DataFrame(rows, columns=columns)
+    table["change"] = table["weighted"] - table["unweighted"]
+    # A share of a shown total gives back both the supporters and the others: withhold if either is small.
+    table["smaller_side"] = table[["supporters", "others"]].min(axis=1)
+    table = suppress(table, "smaller_side", limit, columns[2:] + ["change"])
+    if not shown:  # with the total withheld, supporters and a share would give it back
+        table["supporters"] = np.nan
+    return table.drop(columns=["smaller_side", "others"])
+
+
+def describe(result: Weighting) -> str:
+    """Plain-English sentences on the weighting: convergence, spread of weights, effective sample size."""
+    s = result.summary
+    text = (f"Raking {'converged' if s['converged'] else 'did not fully converge'} in {s['iterations']:.0f} "
+            f"iteration(s) (largest remaining gap to a margin: {s['max_margin_error']:.1e}). ")
+    text += (f"Weights run from {s['weight_min']:.2f} to {s['weight_max']:.2f} times the average (ratio "
+             f"{s['weight_ratio']:.1f}, coefficient of variation {s['weight_cv']:.2f}), so the weighted results "
+             f"are as precise as {s['effective_n']:,.0f} respondents chosen at random (design effect "
+             f"{s['design_effect']:.2f}).")
+    if not s["converged"]:
+        text += " Trimming stops the weights from meeting every margin exactly; the table below shows how close."
+    return text
+
+
+def describe_support(support: pd.DataFrame) -> str:
+    """Which priority weighting moved most, in words."""
+    shown = support.dropna(subset=["change"])
+    if shown.empty:
+        return "Support for every priority is withheld because the numbers are small."
+    row = shown.loc[shown["change"].abs().idxmax()]
+    return (f"Weighting moves support for {row['label'].lower()} the most: from {row['unweighted']:.1f}% of "
+            f"respondents to {row['weighted']:.1f}% once they stand for residents ({row['change']:+.1f} points). "
+            "Intervals after weighting are wider: they rest on the effective sample size.")
