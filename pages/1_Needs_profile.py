@@ -77,11 +77,10 @@ ui.chart(ui.figure(("projection", locality, variant), lambda: figures.lines(
 st.header("Projected need")
 need = ui.compute(needs.need_table, year=year, locality=locality, variant=variant, base_year=base_year)
 st.markdown(describe.need_table(need, locality, year))
-ui.table(need.rename(columns={"base": f"expected_{base_year}", "projected": f"expected_{year}"}),
-         f"projected_need_{locality}_{year}_{variant}",
+ui.table(need, f"projected_need_{locality}_{year}_{variant}",
          column_config={"growth": st.column_config.NumberColumn("growth (%)", format="%+.1f"),
-                        f"expected_{base_year}": st.column_config.NumberColumn(format="%.0f"),
-                        f"expected_{year}": st.column_config.NumberColumn(format="%.0f"),
+                        "base": st.column_config.NumberColumn(f"expected in {base_year}", format="%.0f"),
+                        "projected": st.column_config.NumberColumn(f"expected in {year}", format="%.0f"),
                         "change": st.column_config.NumberColumn(format="%+.0f")})
 
 by_area = ui.compute(needs.need_by_area, indicator=indicator, year=year, variant=variant)

@@ -1,11 +1,17 @@
-"""Browser-test harness: one real `streamlit run dashboard.py` per session, driven by Debian's Chromium.
+"""Browser-test harness: one real `streamlit run dashboard.py` per test run, driven by Debian's Chromium.
 
 Fixtures
-- `app_server`: the running server (base URL, pack and store paths); started once, killed at the end.
+- `app_server`: the running server (base URL, pack and store paths); started once, its process group
+  killed at the end.
 - `chromium`: one headless Chromium for the session (Playwright's own browser download is not used).
 - `warm_app`: the home page opened once, so the store exists (the first visitor builds it).
-- `open_app(path, device)`: a fresh browser context at a device size, the page opened and settled; returns a
-  `View` with the page, every request URL it made and a `screenshot()` helper.
+- `device_contexts(device)`: one browser context per device size ("desktop" 1366x900, "phone" 390x844).
+- `open_app(path, device)`: a new tab (so a new Streamlit session) at that size, opened and settled by
+  `open_page`; returns a `View` with the page, every request URL it made and a `screenshot()` helper.
+
+The server, browser and contexts are package-scoped: shared by every browser test, and closed as soon as the
+last one has run (Playwright's sync API keeps an asyncio loop running in the main thread while it is open,
+which would break later tests that call asyncio.run()).
 
 Nothing leaves 127.0.0.1: Chromium's background services are off, and its resolver answers NOTFOUND for every
 host name except localhost, so a stray outside request is recorded (and then asserted on) but never sent.
@@ -29,7 +35,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -46,11 +52,15 @@ DEVICES = {
               "device_scale_factor": 2},
 }
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# On a page's own address Streamlit's frontend first asks <page>/_stcore/{health,host-config} to find the base
+# path, and gets 404s by design before falling back to /_stcore/…; those are not the app's errors.
+BASE_PATH_PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
 NON_NETWORK_SCHEMES = {"data", "blob", "about", "chrome", "chrome-extension", "devtools"}
 
 STARTUP_TIMEOUT_S = 90   # the server answering /_stcore/health
 FIRST_RUN_TIMEOUT_S = 180  # the first page run builds the DuckDB store from the pack
 PAGE_TIMEOUT_S = 90
+SCREENSHOT_MAX_HEIGHT = 6000  # CSS px
 
 
 def missing_requirement(reason: str) -> None:
@@ -69,6 +79,8 @@ class Server:
     db: Path
     log: Path
     process: subprocess.Popen
+    first_run_error: str = ""
+    navigation: list[str] = field(default_factory=list)  # paths the sidebar links to, read on the first run
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -115,7 +127,7 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_server(tmp_path_factory) -> Server:
     tmp = tmp_path_factory.mktemp("server")
     pack, db, log = _choose_pack(tmp), tmp / "store.duckdb", tmp / "streamlit.log"
@@ -146,7 +158,7 @@ def app_server(tmp_path_factory) -> Server:
 
 # --------------------------------------------------------------------------------------------- browser
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
     if not CHROMIUM.exists():
         missing_requirement(f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -171,11 +183,15 @@ def host_of(url: str) -> str | None:
 #   stApp                (root; carries data-test-script-state = initial | running | notRunning | …)
 #   stMain               (the main column), stStatusWidget + stStatusWidgetRunningIcon / …RunningManIcon
 #   stException          (an uncaught exception shown in the page)
+#   stSkeleton           (placeholder while an element's code loads), stPlotlyChart (drawn once it has .main-svg)
 SETTLED_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app) return {state: 'no-app'};
-  const visible = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
-                            return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; };
+  const visible = (el) => {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none';
+  };
+  const undrawn = (chart) => !chart.querySelector('.main-svg');
   const running = [...document.querySelectorAll(
       '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')].some(visible);
   return {
@@ -183,6 +199,8 @@ SETTLED_JS = """() => {
     connection: app.getAttribute('data-test-connection-state'),
     running,
     main: document.querySelectorAll('[data-testid="stMain"]').length,
+    pending: [...document.querySelectorAll('[data-testid="stSkeleton"]')].filter(visible).length
+      + [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(undrawn).length,
     exceptions: [...document.querySelectorAll('[data-testid="stException"]')].map(e => e.innerText.slice(0, 2000)),
   };
 }"""
@@ -192,6 +210,9 @@ class StreamlitException(AssertionError):
     pass
 
 
+EXCEPTION_LINKS = {"Copy", "Ask Google", "Ask ChatGPT"}  # buttons in Streamlit's exception box, not its text
+
+
 def wait_until_settled(page, timeout_s: float = PAGE_TIMEOUT_S) -> dict:
     """Wait for Streamlit to finish running the page's script; raise at once if it shows an exception."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_s * 1000)
@@ -199,8 +220,12 @@ def wait_until_settled(page, timeout_s: float = PAGE_TIMEOUT_S) -> dict:
     while time.monotonic() < deadline:
         status = page.evaluate(SETTLED_JS)
         if status.get("exceptions"):
-            raise StreamlitException(f"{page.url} shows an exception:\n" + "\n---\n".join(status["exceptions"]))
-        done = status.get("state") == "notRunning" and not status.get("running") and status.get("main", 0) > 0
+            shown = "\n---\n".join(
+                "\n".join(line for line in text.splitlines() if line.strip() not in EXCEPTION_LINKS)
+                for text in status["exceptions"])
+            raise StreamlitException(f"{page.url} shows an exception:\n{shown}")
+        done = (status.get("state") == "notRunning" and not status.get("running") and status.get("main", 0) > 0
+                and not status.get("pending"))
         calm = calm + 1 if done else 0
         if calm >= 2:  # settled on two polls in a row: no immediate rerun followed
             return status
@@ -223,6 +248,7 @@ class View:
     name: str
     requests: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
 
     def external_requests(self) -> list[str]:
         return [u for u in self.requests if (h := host_of(u)) is not None and h.strip("[]") not in LOCAL_HOSTS]
@@ -231,9 +257,22 @@ class View:
         return self.page.locator('[data-testid="stMain"]').first.inner_text()
 
     def screenshot(self, label: str | None = None) -> Path:
+        """The whole page: Streamlit scrolls inside stMain, not the document, so the viewport is made as tall as
+        the content (up to SCREENSHOT_MAX_HEIGHT) for the shot, then put back."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{safe_name(label or self.name)}-{self.width}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        size = self.page.viewport_size
+        hidden = self.page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+                                              return m ? m.scrollHeight - m.clientHeight : 0; }""")
+        tall = min(size["height"] + max(hidden, 0), SCREENSHOT_MAX_HEIGHT)
+        if tall > size["height"]:
+            self.page.set_viewport_size({"width": size["width"], "height": tall})
+            self.page.wait_for_timeout(300)  # let charts lay out again
+        try:
+            self.page.screenshot(path=str(path), full_page=True)
+        finally:
+            if tall > size["height"]:
+                self.page.set_viewport_size(size)
         return path
 
 
@@ -241,37 +280,54 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
 
 
-@pytest.fixture(scope="session")
-def warm_app(app_server, chromium) -> Server:
-    """Open the home page once: the first run builds the store, which can take a while on a fresh machine."""
-    context = chromium.new_context(**DEVICES["desktop"])
+@pytest.fixture(scope="package")
+def device_contexts(chromium):
+    """One browser context per device size for the session (so Streamlit's scripts are fetched once each);
+    every test opens its own tab, and so its own Streamlit session."""
+    contexts = {}
+    yield lambda device: contexts.get(device) or contexts.setdefault(device, chromium.new_context(**DEVICES[device]))
+    for context in contexts.values():
+        context.close()
+
+
+@pytest.fixture(scope="package")
+def warm_app(device_contexts, app_server) -> Server:
+    """Open the home page once: the first run builds the store, which can take a while on a fresh machine.
+    An exception on the page is left to the page's own test (every page is still tried); a server that does not
+    finish the first run at all fails every browser test."""
+    page = device_contexts("desktop").new_page()
     try:
-        open_page(context.new_page(), app_server.url + "/", FIRST_RUN_TIMEOUT_S)
+        try:
+            open_page(page, app_server.url + "/", FIRST_RUN_TIMEOUT_S)
+        except StreamlitException as exc:
+            app_server.first_run_error = str(exc)
+        app_server.navigation = page.locator('[data-testid="stSidebarNav"] a').evaluate_all(
+            "links => links.map(a => new URL(a.href).pathname)")
     except AssertionError as exc:
         pytest.fail(f"The home page did not run on first start: {exc}\nServer log:\n{app_server.log_tail()}",
                     pytrace=False)
     finally:
-        context.close()
-    if not app_server.db.is_file():
-        pytest.fail(f"The home page ran but no store was built at {app_server.db}", pytrace=False)
+        page.close()
     return app_server
 
 
 @pytest.fixture
-def open_app(warm_app, chromium, request):
-    """open_app(path, device) -> View; each call gets its own browser context, closed after the test."""
-    contexts = []
+def open_app(warm_app, device_contexts, request):
+    """open_app(path, device) -> View: a new tab at that device size, opened and settled; closed after the test."""
+    pages = []
 
     def _open(path: str, device: str) -> View:
-        context = chromium.new_context(**DEVICES[device])
-        contexts.append(context)
-        page = context.new_page()
+        page = device_contexts(device).new_page()
+        pages.append(page)
         slug = path.strip("/").split("?")[0] or "home"
         view = View(page, device, DEVICES[device]["viewport"]["width"], f"{request.node.originalname}-{slug}")
         page.on("request", lambda r: view.requests.append(r.url))
         page.on("websocket", lambda ws: view.requests.append(ws.url))
-        page.on("console", lambda m: view.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("console", lambda m: view.console_errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
         page.on("pageerror", lambda e: view.console_errors.append(f"pageerror: {e}"))
+        page.on("response", lambda r: view.http_errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 and not BASE_PATH_PROBE.search(r.url) else None)
         try:
             open_page(page, warm_app.url + path)
         except AssertionError:
@@ -280,5 +336,5 @@ def open_app(warm_app, chromium, request):
         return view
 
     yield _open
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.close()

@@ -1,0 +1,49 @@
+"""The needs profile on the demonstration pack: every locality, variant and a spread of years run without an
+exception, and the need map carries every small area."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics import needs
+from analytics.config import DEMO_PACK
+from tests.test_pages import ROOT
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REACH_PACK", str(DEMO_PACK))
+        mp.setenv("REACH_DB", str(tmp_path_factory.mktemp("needs_page") / "store.duckdb"))
+        yield
+
+
+def run(params: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages/1_Needs_profile.py"), default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_every_locality_variant_and_year(demo_env, demo):
+    localities = ["All"] + sorted(needs.age_summary(demo).query("locality != 'All'")["locality"])
+    variants = needs.variants(demo)
+    base = int(demo.meta()["base_year"])
+    for variant, last in zip(variants["variant"], variants["last_year"]):
+        for locality in localities:
+            for year in (base, base + 9, int(last)):
+                at = run({"locality": locality, "variant": variant, "year": str(year)})
+                assert not at.exception, (locality, variant, year, [e.message for e in at.exception])
+                assert at.selectbox(key="filter_locality").value == locality
+
+
+def test_need_map_shows_every_small_area(demo_env, demo):
+    at = run({})
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    maps = [s for s in specs if s["data"] and s["data"][0]["type"] == "choroplethmap"
+            and "Need index" in s["layout"]["title"]["text"]]
+    assert len(maps) == 1
+    shown = sum(len(trace["locations"]) for trace in maps[0]["data"])
+    assert shown == len(needs.area_deprivation(demo)) == 800
