@@ -24,6 +24,37 @@ BIVARIATE = (("#e8e8e8", "#ace4e4", "#5ac8c8"),
 FONT = dict(family="Source Sans Pro, sans-serif", size=14)
 
 
+class SharedFigure(go.Figure):
+    """A built figure sent to many sessions. Streamlit calls `to_dict` on every send, and plotly's deep-copies the
+    whole figure each time: ~80% of sending a cached figure. Here the dict is made once, so the figure must not be
+    changed after it is first sent."""
+
+    def to_dict(self) -> dict:
+        cached = self.__dict__.get("_shared_dict")
+        if cached is None:
+            cached = self.__dict__["_shared_dict"] = _json_ready(super().to_dict())
+        return cached
+
+
+def _json_ready(value: object) -> object:
+    """Arrays of text (area codes, labels) as lists: orjson then writes the whole figure in one call, where an
+    object array makes plotly fall back to cleaning every value in Python (most of a map's send time)."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind == "O":
+        return value.tolist()
+    return value
+
+
+def shared(fig: go.Figure) -> SharedFigure:
+    """The same figure as a SharedFigure (re-classed rather than copied: copying a map costs as much as building
+    it, and SharedFigure adds nothing but the cached dict)."""
+    fig.__class__ = SharedFigure
+    return fig
+
+
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     fig.update_layout(title=dict(text=title, x=0, font=dict(size=16)), height=height, font=FONT,
                       margin=dict(l=10, r=10, t=50, b=10), paper_bgcolor="white", plot_bgcolor="white",

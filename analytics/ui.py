@@ -5,7 +5,6 @@ arguments and store fingerprint, so every session shares them and a rebuilt stor
 """
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
 import time
@@ -17,11 +16,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import auth, config, geo
-from analytics.export import safe_csv
+from analytics import auth, config, figures, geo
 from analytics.build import ensure_store
+from analytics.cache import SharedCache
 from analytics.db import Store
-
+from analytics.export import safe_csv
 
 # The PNG button draws the chart in the browser, so it works offline; no Plotly logo or cloud links.
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -68,25 +67,23 @@ def store() -> Store:
     return _store(str(config.pack_dir()), str(db), _stamp(db))
 
 
-@st.cache_data(ttl=3600, max_entries=1024, show_spinner=False)
-def _compute(module: str, name: str, pack_hash: str, kwargs: tuple) -> Any:
-    function = getattr(importlib.import_module(module), name)
-    return function(store(), **dict(kwargs))
+# Results, store settings and built figures, shared by every session (see analytics/cache.py for why not
+# st.cache_data). Keys carry the store's fingerprint, so a rebuilt store is never answered from an old one.
+_RESULTS = SharedCache(max_entries=1024)
+_META = SharedCache(max_entries=16)
+_FIGURES = SharedCache(max_entries=512)
 
 
 def compute(function: Callable[..., Any], **kwargs: Any) -> Any:
     """Call an analytics function `function(store, **kwargs)` through the shared cache."""
-    return _compute(function.__module__, function.__name__, meta()["pack_hash"], tuple(sorted(kwargs.items())))
+    key = (function.__module__, function.__qualname__, meta()["pack_hash"], tuple(sorted(kwargs.items())))
+    return _RESULTS.get(key, lambda: function(store(), **kwargs))
 
 
 def meta() -> dict[str, str]:
     db = config.db_path()
-    return _meta(str(db), _stamp(db))  # keyed on the file too: a rebuilt store brings a new pack_hash
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _meta(db: str, stamp: tuple[int, int, int]) -> dict[str, str]:
-    return store().meta()
+    # Keyed on the file too: a rebuilt store brings a new pack_hash.
+    return _META.get((str(db), _stamp(db)), lambda: store().meta())
 
 
 def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[str, str]:
@@ -199,27 +196,26 @@ def query_choice(key: str, options: Sequence[Any], default: Any, label: str,
 def table(frame: pd.DataFrame, name: str, column_config: dict | None = None) -> None:
     """A table with its CSV download (text cells neutralised so a spreadsheet cannot run them)."""
     st.dataframe(frame, hide_index=True, width="stretch", column_config=column_config)
-    st.download_button("Download this table (CSV)", safe_csv(frame), file_name=f"{name}.csv", mime="text/csv",
-                       key=f"download_{name}", icon=":material/download:")
+    # The CSV is made only when the button is clicked: making it on every run cost more than the table.
+    st.download_button("Download this table (CSV)", lambda: safe_csv(frame), file_name=f"{name}.csv",
+                       mime="text/csv", key=f"download_{name}", icon=":material/download:", on_click="ignore")
 
 
 def figure(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
     """A figure built once per `key` (the page's choices) and shared by every session: building a plotly
     figure costs 10–40 ms of the one core that runs scripts, sending a built one ~4 ms."""
-    return _figure((meta()["pack_hash"], *key), build)
-
-
-@st.cache_resource(max_entries=512, show_spinner=False)
-def _figure(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
-    return _build()  # Streamlit serialises the figure without changing it, so sharing it is safe
+    # Streamlit serialises the figure without changing it, so sharing one object is safe.
+    return _FIGURES.get((meta()["pack_hash"], *key), lambda: figures.shared(build()))
 
 
 def chart(fig: go.Figure, description: str, data: pd.DataFrame, name: str) -> None:
     """A chart, the sentence that describes it (also its alt text), and the numbers behind it one click away."""
     st.plotly_chart(fig, width="stretch", key=f"chart_{name}", config=PLOTLY_CONFIG, alt=description)
     st.caption(description)
-    with st.expander("The numbers behind this chart"):
-        table(data, name)
+    numbers = st.expander("The numbers behind this chart", key=f"numbers_{name}", on_change="rerun")
+    if numbers.open:  # the table is sent only once opened: most runs never show it, and it costs more than the chart
+        with numbers:
+            table(data, name)
 
 
 STATIC_DIR = config.ROOT / "static"  # served by Streamlit at app/static/ (server.enableStaticServing)

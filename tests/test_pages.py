@@ -2,20 +2,17 @@
 viewer sees holds a count under the threshold."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.config import DEMO_PACK
+from tests.apptest import shown_tables, small_counts
 from tests.packs import write_tiny_pack
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["dashboard.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
-COUNT_COLUMNS = ("respondents",)
 
 
 @pytest.fixture(scope="module")
@@ -39,20 +36,12 @@ def run(page: str, params: dict[str, str] | None = None) -> AppTest:
     return at.run()
 
 
-def shown_tables(at: AppTest) -> list[pd.DataFrame]:
-    return [d.value for d in at.dataframe]
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_and_withholds_small_counts(tiny_env, page):
     at = run(page)
     assert not at.exception, [e.message for e in at.exception]
     assert any("Demonstration data" in w.value for w in at.warning)
-    for table in shown_tables(at):
-        for column in COUNT_COLUMNS:
-            if column in table.columns:
-                values = pd.to_numeric(table[column], errors="coerce").dropna()
-                assert (values >= 5).all(), (page, column, values.tolist())
+    assert not small_counts(at), page
 
 
 def test_home_figures_on_tiny_pack(tiny_env):
@@ -85,10 +74,7 @@ def test_every_page_runs_on_the_demonstration_pack(page, tmp_path_factory, monke
     monkeypatch.setenv("REACH_DB", str(tmp_path_factory.getbasetemp() / "pages_demo.duckdb"))
     at = run(page)
     assert not at.exception, [e.message for e in at.exception]
-    for table in shown_tables(at):
-        if "respondents" in table.columns:
-            values = pd.to_numeric(table["respondents"], errors="coerce").dropna()
-            assert (values >= 5).all(), page
+    assert not small_counts(at), page
 
 
 def test_presentation_mode_advances_and_ends_on_a_qr_code(tiny_env):
@@ -99,3 +85,11 @@ def test_presentation_mode_advances_and_ends_on_a_qr_code(tiny_env):
         at.button[1].click().run()
     assert "slide 5 of 5" in at.markdown[0].value
     assert any("<svg" in h.proto.body for h in at.get("html"))
+
+
+def test_numbers_behind_a_chart_are_sent_only_once_opened(tiny_env):
+    at = run("pages/2_Engagement_reach.py")
+    charts = [e for e in at.expander if e.key.startswith("numbers_")]
+    before = len(at.dataframe)  # the two consultation-fatigue tables, which are not behind a chart
+    assert before == 2 and len(charts) == 6
+    assert len(shown_tables(at)) == before + len(charts)

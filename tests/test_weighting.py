@@ -3,12 +3,12 @@ weights, support and effective sample size; suppression at threshold 5; the demo
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import stats, weighting
 from analytics.config import DEMO_PACK
+from tests.apptest import small_counts
 from tests.test_pages import ROOT
 
 # Tiny pack respondents (area → locality; age band → age group): R1 A1 F 65-69 (North, 65-84), R2 A1 F 70-74
@@ -123,6 +123,4 @@ def test_page_runs_and_changes_margins_on_the_demo(tmp_path_factory, monkeypatch
     at.radio(key="filter_age_margin").set_value("age_group+sex").run()
     at.selectbox(key="filter_trim").set_value(3).run()
     assert not at.exception, [e.message for e in at.exception]
-    for table in (d.value for d in at.dataframe):
-        if "respondents" in table.columns:
-            assert (pd.to_numeric(table["respondents"]).dropna() >= 5).all()
+    assert not small_counts(at)

@@ -1,0 +1,31 @@
+"""AppTest helpers shared by the page tests."""
+from __future__ import annotations
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+# Counts of people: none that a viewer sees may be under the pack's threshold (5 in every test pack).
+COUNT_COLUMNS = ("respondents", "recruited", "available")
+
+
+def shown_tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every table a viewer can reach on the page: the ones behind each chart's 'The numbers behind this chart'
+    are sent only once it is opened, so open them all first (as a viewer clicking each would)."""
+    closed = [e.key for e in at.expander if (e.key or "").startswith("numbers_")]
+    if closed:
+        for key in closed:
+            at.session_state[key] = True
+        at.run()
+    return [d.value for d in at.dataframe]
+
+
+def small_counts(at: AppTest, threshold: int = 5) -> list[tuple[str, list]]:
+    """(column, values) for every shown count column holding a value under the threshold (0 included)."""
+    found = []
+    for table in shown_tables(at):
+        for column in COUNT_COLUMNS:
+            if column in table.columns:
+                values = pd.to_numeric(table[column], errors="coerce").dropna()
+                if (values < threshold).any():
+                    found.append((column, values[values < threshold].tolist()))
+    return found
