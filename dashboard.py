@@ -54,12 +54,12 @@ SLIDES = ("Who lives here", "Need and reach", "Who we have not heard", "Who we h
 
 def slideshow() -> None:
     """One slide of the launch-event story; Next/Back (or arrow keys), and ?autoplay=N seconds advances alone."""
-    step = ui.slide_step(len(SLIDES))
     back, title, forward = st.columns([1, 6, 1])
-    if back.button("Back ◀", disabled=step == 0):
-        step = ui.slide_step(len(SLIDES), -1)
-    if forward.button("Next ▶", disabled=step == len(SLIDES) - 1):
-        step = ui.slide_step(len(SLIDES), +1)
+    # Moved in callbacks, before the run: moved after drawing Back, Back would keep the old slide's state
+    # (disabled on the second slide, so the left arrow did nothing).
+    step = ui.slide_step(len(SLIDES))
+    back.button("Back ◀", disabled=step == 0, on_click=ui.slide_step, args=(len(SLIDES), -1))
+    forward.button("Next ▶", disabled=step == len(SLIDES) - 1, on_click=ui.slide_step, args=(len(SLIDES), +1))
     title.markdown(f"## {SLIDES[step]}  \n{info['name']} · slide {step + 1} of {len(SLIDES)}")
     year = min(base_year + 10, last_year)
     if step == 0:
@@ -79,8 +79,9 @@ def slideshow() -> None:
             describe.representation(rep, "age and sex"), rep, "present_representation")
     else:
         url = ui.public_url()
-        st.html(f'<div style="text-align:center">{qr.qr_svg(url, scale=12)}<p style="font-size:2rem">{url}</p>'
-                "</div>")
+        with st.columns([1, 2, 1])[1]:  # large on a projector; the whole width of a phone
+            st.image(qr.qr_png(url), width="stretch", output_format="PNG", alt=f"QR code for {url}")
+        st.html(f'<p style="font-size:2rem;text-align:center;overflow-wrap:anywhere">{url}</p>')
 
 
 if present:

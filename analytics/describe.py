@@ -132,3 +132,21 @@ def fatigue(contacts: pd.DataFrame, window: int) -> str:
     parts = [f"{r.group} ({r.busiest_window} activities in {window} days from {r.window_start:%d %b %Y})"
              for r in flagged.itertuples()]
     return "**Asked too often:** " + "; ".join(parts) + "."
+
+
+def method_mix(mix: pd.DataFrame) -> str:
+    """From reach.method_mix."""
+    shown = mix.dropna(subset=["participants"])
+    if shown.empty:
+        return "No activities match these filters." if mix.empty else "Participant numbers are withheld (small)."
+    top = shown.loc[shown["participants"].idxmax()]
+    return (f"{top['method'].replace('_', ' ').capitalize()} reached the most participants "
+            f"({top['participants']:,.0f}).")
+
+
+def timeline(months: pd.DataFrame) -> str:
+    """From reach.timeline."""
+    if months.empty:
+        return "No activities match these filters."
+    busiest = months.groupby("month")["activities"].sum()
+    return f"The busiest month was {busiest.idxmax():%B %Y}, with {busiest.max():,.0f} activities starting."

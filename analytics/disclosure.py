@@ -38,6 +38,15 @@ def suppress(frame: pd.DataFrame, count: str, threshold: int, derived: Sequence[
     return out
 
 
+def suppress_also(frame: pd.DataFrame, count: str, threshold: int, additive: Sequence[str] | None = None,
+                  totals: Sequence[Sequence[str]] = ()) -> pd.DataFrame:
+    """Withhold a second count of people in a table already suppressed (participants beside respondents) by the
+    same rules; `withheld` keeps describing the first count."""
+    first = frame["withheld"] if "withheld" in frame else None
+    out = suppress(frame, count, threshold, (), additive, totals)
+    return out.assign(withheld=first) if first is not None else out.drop(columns="withheld")
+
+
 def _secondary(frame: pd.DataFrame, count: str, hide: np.ndarray, groupings: list[list[str]]) -> np.ndarray:
     """Cells that share the values of a grouping form a line adding up to a shown total ([] = the whole table)."""
     hide = hide.copy()

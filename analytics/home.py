@@ -63,10 +63,9 @@ def headline(con: Store, year: int, variant: str = "principal") -> dict[str, flo
             "growth_75": old["growth"], "respondents": heard,
             "per_1000": 1000 * heard / facts["residents"], "activities": facts["activities"],
             "proportional_similarity": score["proportional_similarity"], "minmax_ratio": score["minmax_ratio"],
-            "under_reached": int((gaps["flag"] == "under").sum())}
+            "under_reached": len(reach.under_reached(gaps))}
 
 
 def top_gaps(con: Store, count: int = 5) -> pd.DataFrame:
     """The largest under-reached gaps (rows of reach.hard_to_reach)."""
-    gaps = reach.hard_to_reach(con)
-    return gaps[gaps["flag"] == "under"].head(count)
+    return reach.under_reached(reach.hard_to_reach(con)).head(count)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from analytics import config, stats
 from analytics.db import Store
-from analytics.disclosure import suppress
+from analytics.disclosure import suppress, suppress_also
 
 FILTERS = {"date_from": "0001-01-01", "date_to": "9999-12-31", "method": "All", "partner": "All",
            "locality": "All"}
@@ -90,8 +90,13 @@ def representation(con: Store, dimension: str | tuple[str, ...], min_age: int = 
     ratio = respondents ÷ target with a Poisson interval)."""
     dims = _dims(dimension)
     table = _representation_raw(con, dims, min_age, **given)
-    return suppress(table, "respondents", threshold(con), DERIVED,
-                    additive=None if "community" in dims else dims)
+    if "community" not in dims:
+        return suppress(table, "respondents", threshold(con), DERIVED, additive=dims)
+    # People belong to several communities, so communities do not add up; but within one community the
+    # localities add up to (at most) the community's total shown beside them, so each community is a line.
+    others = tuple(d for d in dims if d != "community")
+    return suppress(table, "respondents", threshold(con), DERIVED, additive=() if others else None,
+                    totals=(("community",),) if others else ())
 
 
 def _representation_raw(con: Store, dims: tuple[str, ...], min_age: int, **given: str) -> pd.DataFrame:
@@ -219,8 +224,9 @@ def coverage_by_locality(con: Store, **given: str) -> pd.DataFrame:
                               ["below", "above"], "within")
     if f["locality"] != "All":
         table = table[table["locality"] == f["locality"]]
-    return suppress(table, "respondents", threshold(con), ("per_1000", "per_1000_low", "per_1000_high"),
-                    additive=("locality",))
+    table = suppress(table, "respondents", threshold(con), ("per_1000", "per_1000_low", "per_1000_high"),
+                     additive=("locality",))
+    return suppress_also(table, "participants", threshold(con), additive=("locality",))
 
 
 def overall_rate(con: Store, **given: str) -> float:
@@ -261,15 +267,18 @@ def method_mix(con: Store, **given: str) -> pd.DataFrame:
     resp = respondent_cells(con, 0, **f).groupby("method")["respondents"].sum()
     table = pd.DataFrame({"activities": acts.size(), "participants": acts["participants"].sum(),
                           "respondents": resp}).fillna(0).rename_axis("method").reset_index()
-    return suppress(table, "respondents", threshold(con), additive=("method",))
+    table = suppress(table, "respondents", threshold(con), additive=("method",))
+    return suppress_also(table, "participants", threshold(con), additive=("method",))
 
 
 def timeline(con: Store, **given: str) -> pd.DataFrame:
-    """Activities starting each month by method. Columns: month (first day), method, activities, participants."""
+    """Activities starting each month by method. Columns: month (first day), method, activities, participants
+    (withheld under the threshold, and secondarily so that the method totals give none away)."""
     acts = con.query("activities_filtered", **filters(**given))
     acts["month"] = pd.to_datetime(acts["start_date"]).dt.to_period("M").dt.to_timestamp()
-    return acts.groupby(["month", "method"], as_index=False).agg(activities=("activity_id", "size"),
-                                                                 participants=("participants", "sum"))
+    table = acts.groupby(["month", "method"], as_index=False).agg(activities=("activity_id", "size"),
+                                                                  participants=("participants", "sum"))
+    return suppress_also(table, "participants", threshold(con), additive=("month", "method"))
 
 
 # Groups the hard-to-reach finder ranks, besides communities: (kind, dimensions).
@@ -284,7 +293,8 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
     share is (1 − need_weight) × population share + need_weight × share of projected need (indicator `need`,
     or 'all' summed). Communities use their population share, or their target_min where they have no estimate.
     Columns: kind, group, respondents, expected, shortfall, shortfall_low, shortfall_high (95%), ratio,
-    ratio_low, ratio_high, flag, best_methods, best_partners, withheld, rank_value (the shortfall, or for a
+    ratio_low, ratio_high, flag, vs_residents (the flag against the population share alone), best_methods,
+    best_partners, withheld, rank_value (the shortfall, or for a
     withheld group its lower bound expected − threshold, so small groups still rank)."""
     f = filters(**given)
     resp = respondent_cells(con, min_age, **f)
@@ -300,8 +310,16 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
     table = pd.concat(parts, ignore_index=True)
     table["rank_value"] = table["shortfall"].fillna(table["expected"] - limit)
     columns = ["kind", "group", "respondents", "expected", "shortfall", "shortfall_low", "shortfall_high", "ratio",
-               "ratio_low", "ratio_high", "flag", "best_methods", "best_partners", "withheld", "rank_value"]
+               "ratio_low", "ratio_high", "flag", "vs_residents", "best_methods", "best_partners", "withheld",
+               "rank_value"]
     return table.sort_values("rank_value", ascending=False, ignore_index=True)[columns]
+
+
+def under_reached(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The rows of hard_to_reach under-reached relative to their population and their need: short against the
+    need-weighted share, and not heard more than their share of residents (older people, whose need share is
+    large, can be short of it while heard more than in proportion to how many they are)."""
+    return gaps[(gaps["flag"] == "under") & (gaps["vs_residents"] != "over")]
 
 
 def _gap_cells(resp: pd.DataFrame, pop: pd.DataFrame, need_cells: pd.DataFrame, dims: tuple[str, ...],
@@ -311,7 +329,9 @@ def _gap_cells(resp: pd.DataFrame, pop: pd.DataFrame, need_cells: pd.DataFrame, 
     pop_share = table["population"] / table["population"].sum()
     need_share = table["need"] / table["need"].sum() if table["need"].sum() > 0 else pop_share
     share = (1 - weight) * pop_share + weight * need_share
-    table = _shortfall(_ratios(table, table["respondents"].sum(), share), table["respondents"].sum() * share)
+    n = table["respondents"].sum()
+    vs_residents = _ratios(table, n, pop_share)["flag"]
+    table = _shortfall(_ratios(table, n, share), n * share).assign(vs_residents=vs_residents)
     table["group"] = _group_names(table, dims)
     table["best_methods"], table["best_partners"] = (_best(context, dims, table, share, by, limit)
                                                      for by in ("method", "partner"))
@@ -366,5 +386,5 @@ def _gap_communities(con: Store, min_age: int, f: dict[str, str], context: pd.Da
         cells["rate"] = 100 * cells["respondents"] / cells[by].map(totals).astype(float)
         best = _top_two(cells, ["community"], by, "rate", "{:.1f}% of its respondents")
         table[f"best_{by}s"] = [best.get((c,), "") for c in table["community"]]
-    table = table[table["flag"] != "no denominator"]
+    table = table[table["flag"] != "no denominator"].assign(vs_residents=lambda t: t["flag"])  # no need share
     return suppress(table, "respondents", limit, DERIVED + ("shortfall", "shortfall_low", "shortfall_high"))

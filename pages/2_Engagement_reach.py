@@ -57,13 +57,11 @@ ui.chart(ui.figure(("heatmap", *key), lambda: figures.heatmap(
 st.header("How people were reached")
 ui.chart(ui.figure(("mix", *key), lambda: figures.bars(mix, "participants", "method", "Participants by method",
                                                      "people", text_format="{:,.0f}")),
-         f"{mix.loc[mix['participants'].idxmax(), 'method'].replace('_', ' ').capitalize()} reached the most "
-         f"participants ({mix['participants'].max():,.0f}).", mix, "method_mix")
+         describe.method_mix(mix), mix, "method_mix")
 months = ui.compute(reach.timeline, **f)
 ui.chart(ui.figure(("timeline", *key), lambda: figures.stacked_bars(
     months, "month", "activities", "method", "Activities starting each month, by method", "activities")),
-         f"The busiest month was {months.groupby('month')['activities'].sum().idxmax():%B %Y}.", months,
-         "activity_timeline")
+         describe.timeline(months), months, "activity_timeline")
 
 st.header("Consultation fatigue")
 c1, c2, c3 = st.columns(3)

@@ -19,8 +19,8 @@ with c2:
                              widget=st.select_slider)
 
 gaps = ui.compute(reach.hard_to_reach, need=need, need_weight=weight, **f)
-under = gaps[gaps["flag"] == "under"]
-st.subheader(f"{len(under)} groups are under-reached")
+under = reach.under_reached(gaps)
+st.subheader(f"{len(under)} groups are under-reached relative to their population and their need")
 for _, row in under.head(5).iterrows():
     st.markdown(f"- {describe.gap(row)}")
 

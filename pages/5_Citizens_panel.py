@@ -118,6 +118,8 @@ st.markdown("Upload the volunteers as a CSV file with the columns **member_id, a
             "**age_band** (five-year bands such as 35-39, or 90+). Volunteers are drawn at random within each "
             "stratum to meet the quotas; where a stratum has too few volunteers its shortfall is moved to strata "
             "with spare volunteers, in proportion to their quotas.")
+if ui.editor() is None:  # volunteer lists and the selected ids are records of people: editors only
+    st.stop()
 kind = st.radio("Volunteers", ["upload", "standin"], horizontal=True, key="pool_source", format_func={
     "upload": "Upload a list", "standin": "Example pool (engagement respondents)"}.get)
 upload = st.file_uploader("Volunteer list (CSV)", type="csv", key="pool_upload") if kind == "upload" else None
@@ -127,7 +129,9 @@ if kind == "upload" and upload is None:
     st.caption("Choose a file to see whether the quotas can be met and to select the panel.")
 else:
     try:
-        chosen = ui.compute(panel.select, seed=int(seed), pool_csv=None if upload is None else upload.getvalue(), **d)
+        # An uploaded list is this editor's alone: selected directly, never kept in the cache every session shares.
+        chosen = (ui.compute(panel.select, seed=int(seed), **d) if upload is None else
+                  panel.select(ui.store(), seed=int(seed), pool_csv=upload.getvalue(), **d))
     except panel.PoolInvalid as exc:
         st.error(f"The volunteer list has {len(exc.problems)} problem(s), so no one was selected. Fix them and "
                  "upload it again:")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics import config, home, ledger, mapping, reach, ui, upload
 from analytics.schema import PackInvalid
+from analytics.export import neutralised
 
 NONE = "— not in this file —"
 KINDS = {"responses": "Responses (one row per person who responded)",
@@ -153,7 +154,7 @@ def upload_section() -> None:
     st.subheader("Preview")
     st.caption(f"The first rows of {len(prepared.frame):,}, as they will be added (personal data: shown to signed-in "
                "editors only).")
-    st.dataframe(prepared.frame.head(20), hide_index=True)
+    st.dataframe(neutralised(prepared.frame.head(20)), hide_index=True)  # its toolbar downloads it too
     if problems:
         report(problems)
         return

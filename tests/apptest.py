@@ -5,7 +5,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 # Counts of people: none that a viewer sees may be under the pack's threshold (5 in every test pack).
-COUNT_COLUMNS = ("respondents", "recruited", "available")
+COUNT_COLUMNS = ("respondents", "participants", "recruited", "available")
 
 
 def shown_tables(at: AppTest) -> list[pd.DataFrame]:

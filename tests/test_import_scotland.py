@@ -168,9 +168,12 @@ def test_a_failed_import_leaves_an_existing_pack_untouched(nl, tmp_path):
 def test_a_repeated_import_gives_identical_files_and_keeps_the_ledger(nl):
     pack, _ = nl
     (pack / "priorities.csv").write_text("code,label\nP1,Prevention\n")  # the partnership's own records
-    before = {p.name: p.read_bytes() for p in pack.iterdir()}
+    batch = pack / "ledger_batches" / "20250101T000000-lead"  # an upload, with its original file
+    batch.mkdir(parents=True)
+    (batch / "original.csv").write_text("Gender,Age\nWoman,47\n")
+    before = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
     run(parse_args(nl_args(pack)), Report(quiet=True))  # replaces the pack in place
-    after = {p.name: p.read_bytes() for p in pack.iterdir()}
+    after = {p.relative_to(pack): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
     assert before.keys() == after.keys() and all(before[k] == after[k] for k in before)
     assert not [p for p in pack.parent.iterdir() if p.name.startswith(".")]
 

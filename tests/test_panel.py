@@ -13,6 +13,7 @@ from analytics.config import DEMO_PACK
 from analytics.db import Store
 from tests.apptest import shown_tables, small_counts
 from tests.packs import FILES, write_tiny_pack
+from tests.test_auth import HASH, PASSWORD
 from tests.test_pages import ROOT
 
 # Tiny pack, residents aged 15+: 16 five-year bands (15-19 … 90+) × 10 people per area and sex. Per locality
@@ -234,6 +235,13 @@ def test_page_runs_with_the_example_pool_on_the_demo(tmp_path_factory, monkeypat
     at = AppTest.from_file(str(ROOT / "pages/5_Citizens_panel.py"), default_timeout=120).run()
     assert not at.exception, [e.message for e in at.exception]
     assert [m.value for m in at.metric][:2] == ["1,000", "96"]
+    assert any("No editor account is set up" in i.value for i in at.info)  # selection is for editors only
+    assert not [r for r in at.radio if r.key == "pool_source"]
+    at.secrets["editors"] = {"accounts": {"lead": HASH}}
+    at.run()
+    at.text_input[0].input("lead")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
     at.toggle(key="standin_progress").set_value(True).run()
     at.radio(key="pool_source").set_value("standin").run()
     assert not at.exception, [e.message for e in at.exception]

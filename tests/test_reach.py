@@ -123,3 +123,17 @@ def test_demo_gaps_rank_young_men_and_deprived_areas_high(demo):
     gaps = reach.hard_to_reach(demo)
     top = gaps.head(15)["group"].tolist()
     assert any("Men" in g and "15-34" in g for g in top), top
+
+
+def test_demo_top_gaps_tell_the_planted_story(demo):
+    """The home page's five gaps: never a group heard more than in proportion to its residents (older women
+    and men are over-represented in the demonstration pack), and the barely-heard groups are among them."""
+    from analytics import home
+    over = set(reach.representation(demo, "age_group+sex").query("flag == 'over'")["group"])
+    assert {"Women aged 65-84", "Men aged 65-84"} <= over
+    top = home.top_gaps(demo)
+    assert len(top) == 5 and not set(top["group"]) & over
+    assert {"Young people (16-24)", "Quintile 1"} <= set(top["group"]), top["group"].tolist()
+    gaps = reach.hard_to_reach(demo).set_index("group")
+    assert gaps.loc["Men aged 65-84", "flag"] == "under" and gaps.loc["Men aged 65-84", "vs_residents"] == "over"
+    assert "Men aged 65-84" not in set(reach.under_reached(gaps.reset_index())["group"])

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from analytics import auth, ledger, mapping, upload
 from analytics.build import ensure_store
 from analytics.db import Store
-from analytics.export import safe_csv
+from analytics.export import neutralised, safe_csv
 from tests.packs import write_tiny_pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -145,6 +145,9 @@ def test_formula_in_free_text_is_kept_raw_and_neutralised_on_the_way_out(tmp_pat
     stored = (pack / "ledger_batches" / batch["batch_id"] / "activities.csv").read_text(encoding="utf-8")
     assert '=HYPERLINK(""http://example.com""' in stored  # the ledger holds the text as given
     assert b"'=HYPERLINK" in safe_csv(prepared.frame)  # every download neutralises it
+    # and so does every table on screen, whose own toolbar offers a CSV of what it shows
+    shown = neutralised(prepared.frame)
+    assert shown["title"].str.startswith("'=HYPERLINK").any() and not shown["title"].str.startswith("=").any()
 
 
 def bomb() -> bytes:

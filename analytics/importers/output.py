@@ -1,7 +1,8 @@
 """Write the pack into a hidden sibling folder, then swap it into place: never a half-written pack.
 
 Ledger files (activities, responses, panel, priorities) already in the folder being replaced hold the
-partnership's own records; they are carried into the new pack unchanged rather than emptied.
+partnership's own records; they are carried into the new pack unchanged rather than emptied, and so is anything
+else in it that the importer does not write (uploaded batches, saved mappings).
 """
 from __future__ import annotations
 
@@ -73,6 +74,12 @@ def _keep_ledger(out: Path, stage: Path, report: Report) -> None:
         if old.is_file() and len(old.read_text(encoding="utf-8-sig").strip().splitlines()) > 1:
             shutil.copy2(old, stage / name)
             report.info(f"kept the existing {name} from {out} (it holds the partnership's records)")
+    # Anything else the importer does not write is the partnership's too: uploaded batches (ledger_batches/,
+    # with their original files and audit trail), saved column mappings, notes of its own.
+    for old in sorted(out.iterdir()) if out.is_dir() else ():
+        if not (stage / old.name).exists() and not old.name.startswith("."):
+            (shutil.copytree if old.is_dir() else shutil.copy2)(old, stage / old.name)
+            report.info(f"kept {old.name} from {out} (not made by the importer)")
 
 
 def _swap(stage: Path, out: Path) -> None:

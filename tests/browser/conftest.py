@@ -26,8 +26,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -256,11 +258,11 @@ class View:
     def text(self) -> str:
         return self.page.locator('[data-testid="stMain"]').first.inner_text()
 
-    def screenshot(self, label: str | None = None) -> Path:
-        """The whole page: Streamlit scrolls inside stMain, not the document, so the viewport is made as tall as
-        the content (up to SCREENSHOT_MAX_HEIGHT) for the shot, then put back."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{safe_name(label or self.name)}-{self.width}.png"
+    @contextmanager
+    def whole_page(self) -> Iterator[None]:
+        """Streamlit scrolls inside stMain, not the document, so what is below the fold is out of view: axe then
+        skips its colour contrast and a screenshot misses it. The viewport is made as tall as the content (up to
+        SCREENSHOT_MAX_HEIGHT) meanwhile, then put back."""
         size = self.page.viewport_size
         hidden = self.page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
                                               return m ? m.scrollHeight - m.clientHeight : 0; }""")
@@ -269,10 +271,16 @@ class View:
             self.page.set_viewport_size({"width": size["width"], "height": tall})
             self.page.wait_for_timeout(300)  # let charts lay out again
         try:
-            self.page.screenshot(path=str(path), full_page=True)
+            yield
         finally:
             if tall > size["height"]:
                 self.page.set_viewport_size(size)
+
+    def screenshot(self, label: str | None = None) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{safe_name(label or self.name)}-{self.width}.png"
+        with self.whole_page():
+            self.page.screenshot(path=str(path), full_page=True)
         return path
 
 

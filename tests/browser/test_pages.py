@@ -64,7 +64,8 @@ def common_problems(view, where: str) -> list[str]:
         if o["document"] > o["width"] + 1 or o["main"] > o["mainClient"] + 1:
             problems.append(f"scrolls sideways at {o['width']} px: document {o['document']} px wide, main column "
                             f"{o['main']} px in {o['mainClient']} px; widest: {o['offenders']}")
-    failing, tolerated = axe.split(axe.violations(view.page))
+    with view.whole_page():
+        failing, tolerated = axe.split(axe.violations(view.page))
     if tolerated:
         print(f"axe on {where}, not failing:\n{axe.summary(tolerated)}")
     if failing:

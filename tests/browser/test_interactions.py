@@ -1,0 +1,101 @@
+"""What a viewer does in a real browser: maps actually paint their areas, a filter change redraws the chart and
+writes the address, an address restores the view (a bad value falls back with a notice), the numbers behind a
+chart open and still pass axe, and presentation mode hides the sidebar and advances on a key press."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import axe
+from tests.browser.conftest import wait_until_settled
+
+pytestmark = pytest.mark.browser
+
+# Plotly keeps each map subplot's maplibre instance on the chart's element; queryRenderedFeatures lists the
+# polygons painted in the canvas, so 0 means a blank map even when the canvas exists (e.g. boundaries not loaded).
+PAINTED_AREAS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(gd => gd._fullLayout && gd._fullLayout.map)
+  .map(gd => {
+    const map = gd._fullLayout.map._subplot.map;
+    return new Set(map.queryRenderedFeatures().map(f => f.properties && (f.properties.id ?? JSON.stringify(f.properties)))).size;
+  })"""
+
+
+def painted_areas(page, maps: int, timeout_ms: int = 60_000) -> list[int]:
+    """Areas painted in each map on the page, once all `maps` have painted something (or the wait runs out)."""
+    page.wait_for_function(f"() => ({PAINTED_AREAS_JS})().filter(n => n > 0).length >= {maps}", timeout=timeout_ms)
+    return page.evaluate(PAINTED_AREAS_JS)
+
+
+def choose(page, label: str, option: str) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.locator('[role="option"]').filter(has_text=option).first.click()
+    wait_until_settled(page)
+
+
+@pytest.mark.parametrize("path, maps", [("/", 1), ("/Needs_profile", 2), ("/Engagement_reach", 1)])
+def test_maps_paint_their_areas(open_app, path, maps):
+    view = open_app(path, "desktop")
+    painted = painted_areas(view.page, maps)
+    assert len(painted) == maps and min(painted) >= 50, painted  # the demo's 110 neighbourhoods, 800 areas
+    assert not [e for e in view.http_errors if "/app/static/" in e], view.http_errors
+
+
+def test_a_filter_change_redraws_the_chart_and_writes_the_address(open_app):
+    view = open_app("/Needs_profile", "desktop")
+    page = view.page
+    page.get_by_text("Age and sex of residents, the partnership").first.wait_for()
+    choose(page, "Locality", "Eastfield")
+    page.get_by_text("Age and sex of residents, Eastfield").first.wait_for(timeout=30_000)
+    assert "locality=Eastfield" in page.url
+    assert not view.external_requests()
+
+
+def test_the_address_restores_the_view_and_a_bad_value_falls_back(open_app):
+    view = open_app("/Needs_profile?locality=Eastfield&year=2030", "phone")
+    assert view.page.get_by_role("combobox", name="Locality").input_value() == "Eastfield"
+    assert view.page.get_by_role("combobox", name="Projection year").input_value() == "2030"
+    assert "Age and sex of residents, Eastfield" in view.text()
+    bad = open_app("/Needs_profile?locality=Atlantis", "phone")
+    assert "which is not available" in bad.text() and "Atlantis" in bad.text()
+
+
+def test_the_numbers_behind_a_chart_open_and_pass_axe(open_app):
+    view = open_app("/Engagement_reach", "phone")
+    page = view.page
+    tables = page.locator('[data-testid="stDataFrame"]').count()
+    page.locator('[data-testid="stExpander"] summary').first.click()
+    wait_until_settled(page)
+    page.locator('[data-testid="stDataFrame"]').nth(tables).wait_for(timeout=30_000)
+    wait_until_settled(page)  # the click's rerun may start after the first check: let it finish (no faded elements)
+    assert page.locator('[data-testid="stDataFrame"]').count() == tables + 1
+    with view.whole_page():
+        failing, _ = axe.split(axe.violations(page))
+    assert not failing, axe.summary(failing)
+
+
+def test_presentation_mode_hides_the_sidebar_and_advances_on_a_key(open_app):
+    view = open_app("/?present=1", "desktop")
+    page = view.page
+    assert "slide 1 of 5" in view.text()
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    page.locator("body").press("ArrowRight")
+    page.get_by_text("slide 2 of 5").wait_for(timeout=30_000)
+    wait_until_settled(page)  # until the run ends, Back is still the first slide's (disabled) button
+    page.locator("body").press("ArrowLeft")
+    page.get_by_text("slide 1 of 5").wait_for(timeout=30_000)
+    assert not view.external_requests()
+
+
+def test_the_last_slide_shows_a_qr_code_that_fits_a_phone(open_app):
+    view = open_app("/?present=1", "phone")
+    page = view.page
+    for step in range(2, 6):
+        page.get_by_role("button", name="Next ▶").click()
+        page.get_by_text(f"slide {step} of 5").wait_for(timeout=30_000)
+        wait_until_settled(page)
+    qr = page.get_by_role("img", name="QR code for")
+    qr.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.images].some(i => i.alt.startsWith('QR code') && i.naturalWidth > 0)")
+    box = qr.bounding_box()
+    assert box and box["width"] > 150 and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
+    view.screenshot("presentation-qr")
