@@ -63,7 +63,7 @@ def slideshow() -> None:
     title.markdown(f"## {SLIDES[step]}  \n{info['name']} · slide {step + 1} of {len(SLIDES)}")
     year = min(base_year + 10, last_year)
     if step == 0:
-        facts = ui.compute(home.headline, year=year)
+        facts = {**ui.compute(home.engagement_facts), **ui.compute(home.aged_75, year=year)}
         headline_metrics(facts, year)
         st.markdown(f"By {year} the number of residents aged 75 and over grows from {facts['aged_75_base']:,.0f} "
                     f"to {facts['aged_75_projected']:,.0f}.")
@@ -93,7 +93,7 @@ st.markdown("**Who needs care now and in future**, and **who our engagement has 
             "gaps show.")
 with st.columns([1, 3])[0]:
     year = ui.query_choice("year", years, min(base_year + 10, last_year), "Projection year")
-facts = ui.compute(home.headline, year=year)
+facts = {**ui.compute(home.engagement_facts), **ui.compute(home.aged_75, year=year)}
 headline_metrics(facts, year)
 
 st.header("Where need is high and reach is low")
@@ -107,6 +107,7 @@ c = st.columns(3)
 c[0].page_link("pages/1_Needs_profile.py", label="Needs profile", icon="🧭")
 c[1].page_link("pages/2_Engagement_reach.py", label="Engagement reach", icon="📣")
 c[2].page_link("pages/3_Hard_to_reach.py", label="Hard to reach", icon="🔎")
+store = ui.store()  # the briefing is made only when asked for: it costs more than the rest of the page
 st.download_button("Download a one-page briefing for an IJB paper (HTML, print to PDF)",
-                   ui.compute(briefing.briefing_html, year=year), file_name=f"reach-and-need-briefing-{year}.html",
-                   mime="text/html", icon=":material/description:")
+                   lambda: briefing.briefing_html(store, year), file_name=f"reach-and-need-briefing-{year}.html",
+                   mime="text/html", icon=":material/description:", on_click="ignore")

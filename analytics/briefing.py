@@ -50,6 +50,7 @@ def briefing_html(con: Store, year: int) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Reach &amp; Need briefing: {html.escape(meta['name'])}</title>
 <style>@page {{size: A4; margin: 14mm}} body {{font-family: sans-serif; font-size: 10.5pt; color: #111}}
+* {{print-color-adjust: exact; -webkit-print-color-adjust: exact}} /* browsers drop map and legend colours */
 h1 {{font-size: 16pt; margin: 0}} .figs td {{padding: 2px 10px 2px 0}} .row {{display: flex; gap: 12px}}</style>
 </head><body><h1>Reach &amp; Need: {html.escape(meta['name'])}</h1>{synthetic}
 <table class="figs"><tr><td>Residents ({meta['base_year']})</td><td><b>{facts['residents']:,.0f}</b></td></tr>

@@ -52,18 +52,25 @@ def _terciles(values: pd.Series) -> pd.Series:
 
 
 def headline(con: Store, year: int, variant: str = "principal") -> dict[str, float]:
-    """The home page's figures: residents, aged_75_base, aged_75_projected, growth_75 (%), respondents,
-    per_1000, proportional_similarity, minmax_ratio (age × sex), under_reached (groups flagged under)."""
-    facts = overview(con)
+    """The home page's figures: engagement_facts and aged_75 together."""
+    return {**engagement_facts(con), **aged_75(con, year, variant)}
+
+
+def aged_75(con: Store, year: int, variant: str = "principal") -> dict[str, float]:
+    """The part of the headline that depends on the year: aged_75_base, aged_75_projected, growth_75 (%)."""
     old = needs.growth(con, year, variant=variant, min_age=75)
+    return {"aged_75_base": old["base"], "aged_75_projected": old["projected"], "growth_75": old["growth"]}
+
+
+def engagement_facts(con: Store) -> dict[str, float]:
+    """The part that does not (the costly part, computed once however many years are chosen): residents,
+    activities, respondents, per_1000, proportional_similarity, minmax_ratio (age × sex), under_reached."""
+    facts = overview(con)
     score = reach.scores(con, "age_band+sex").iloc[0]
-    gaps = reach.hard_to_reach(con)
     heard = safe_total(pd.Series([facts["responses"]]), reach.threshold(con))  # NaN (withheld) when small
-    return {"residents": facts["residents"], "aged_75_base": old["base"], "aged_75_projected": old["projected"],
-            "growth_75": old["growth"], "respondents": heard,
-            "per_1000": 1000 * heard / facts["residents"], "activities": facts["activities"],
-            "proportional_similarity": score["proportional_similarity"], "minmax_ratio": score["minmax_ratio"],
-            "under_reached": len(reach.under_reached(gaps))}
+    return {"residents": facts["residents"], "respondents": heard, "per_1000": 1000 * heard / facts["residents"],
+            "activities": facts["activities"], "proportional_similarity": score["proportional_similarity"],
+            "minmax_ratio": score["minmax_ratio"], "under_reached": len(reach.under_reached(reach.hard_to_reach(con)))}
 
 
 def top_gaps(con: Store, count: int = 5) -> pd.DataFrame:
