@@ -30,6 +30,7 @@ from typing import Iterator
 
 from bench.common import machine, summary, table, write_section
 from bench.stclient import RunResult, StreamlitClient
+from bench.warm import warm as warm_caches
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN_PAGES = ["/", "/Needs_profile", "/Engagement_reach", "/Hard_to_reach"]
@@ -373,17 +374,10 @@ def load_report(server: Server, args: argparse.Namespace, pages: list[str], labe
     cpu_start, rss_start = server.cpu_s(), server.rss_mb()
 
     async def warm() -> list[RunResult]:
+        if args.warm_filters:  # every option of every filter the crowd will touch, once (as bench.warm does)
+            await warm_caches(server.url, pages, FILTER_KEYS)
         async with StreamlitClient(server.url, message_timeout=300, run_timeout=600) as tab:
-            runs = []
-            for page in pages:
-                runs.append(await tab.open(*page.partition("?")[::2]))
-                if args.warm_filters:  # every option of every filter the crowd will touch, once
-                    keys = {pick_filter(tab, turn) for turn in range(len(FILTER_KEYS))} - {None}
-                    for key in sorted(keys):
-                        for option in list(tab.selectbox(key).options):
-                            await tab.change_selectbox(key, option)
-                        await tab.open(*page.partition("?")[::2])
-            return runs
+            return [await tab.open(*page.partition("?")[::2]) for page in pages]
 
     warm_started = time.perf_counter()
     warm_runs = asyncio.run(warm())

@@ -70,3 +70,13 @@ def test_stop_and_page_not_found(server):
             assert missing.page_not_found and missing.status == "FINISHED_SUCCESSFULLY"
             assert not missing.ok
     asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_warm_chooses_every_option_of_every_filter(server):
+    """bench.warm on the tiny pack's needs profile: filters locality (All, North, South) and year (2024–2030: 7);
+    variant (principal) and indicator (dementia) have one option and are skipped. Runs: the first open, then per
+    filter each option and an open back to the defaults: 1 + (3 + 1) + (7 + 1) = 13."""
+    from bench.warm import warm
+    done = asyncio.run(warm(server.url, ["/Needs_profile"]))
+    assert [(page, runs) for page, runs, _ in done] == [("/Needs_profile", 13)]
