@@ -277,20 +277,31 @@ def _mapping_file(pack: Path, partner: str) -> Path | None:
     return (Path(pack) / MAPPINGS_DIR / f"{name}.json") if name else None
 
 
-def load_mapping(pack: Path, partner: str, kind: str) -> dict[str, str]:
-    """The saved field → header matching for a partner's files of this kind ({} when none or unreadable)."""
+def _saved(pack: Path, partner: str, kind: str, part: str) -> dict:
     file = _mapping_file(pack, partner)
     try:
-        saved = json.loads(file.read_text(encoding="utf-8"))["mappings"][kind]["columns"] if file else {}
-    except (OSError, ValueError, KeyError, TypeError):
+        saved = json.loads(file.read_text(encoding="utf-8"))["mappings"][kind].get(part, {}) if file else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
-    if not isinstance(saved, dict):
-        return {}
-    return {f: h for f, h in saved.items() if f in FIELDS[kind] and isinstance(h, str)}
+    return saved if isinstance(saved, dict) else {}
 
 
-def save_mapping(pack: Path, partner: str, kind: str, columns: dict[str, str | None], saved_by: str) -> Path:
-    """Save (atomically) the matching used, so the partner's next file of this kind is matched the same way."""
+def load_mapping(pack: Path, partner: str, kind: str) -> dict[str, str]:
+    """The saved field → header matching for a partner's files of this kind ({} when none or unreadable)."""
+    return {f: h for f, h in _saved(pack, partner, kind, "columns").items()
+            if f in FIELDS[kind] and isinstance(h, str)}
+
+
+def load_values(pack: Path, partner: str, kind: str) -> dict[str, dict[str, str]]:
+    """The values matched by hand in the partner's earlier files: field → {their value: the ledger's value}."""
+    return {f: {str(k): str(v) for k, v in chosen.items()} for f, chosen in _saved(pack, partner, kind, "values").items()
+            if f in FIELDS[kind] and isinstance(chosen, dict)}
+
+
+def save_mapping(pack: Path, partner: str, kind: str, columns: dict[str, str | None], saved_by: str,
+                 values: dict[str, dict[str, str]] | None = None) -> Path:
+    """Save (atomically) the matching used (columns, and values matched by hand), so the partner's next file of
+    this kind is matched the same way."""
     file = _mapping_file(pack, partner)
     if file is None:
         raise ValueError("a partner name with at least one letter or digit is needed to save a matching")
@@ -300,6 +311,7 @@ def save_mapping(pack: Path, partner: str, kind: str, columns: dict[str, str | N
     except (OSError, ValueError, AssertionError, AttributeError):
         data = {"partner": partner, "mappings": {}}
     data["mappings"][kind] = {"columns": {f: h for f, h in columns.items() if h},
+                              "values": {f: dict(v) for f, v in (values or {}).items() if v},
                               "saved_by": saved_by,
                               "saved_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     file.parent.mkdir(parents=True, exist_ok=True)

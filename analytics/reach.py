@@ -189,7 +189,7 @@ def scores(con: Store, dimension: str = "age_band+sex", by: str | None = None, m
                          pop / pop.sum(), heard / heard.sum()),
                      "minmax_ratio": np.nan if empty else stats.participation_ratio_minmax(heard.to_numpy(),
                                                                                            pop.to_numpy())})
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=[by or "scope", "respondents", "proportional_similarity", "minmax_ratio"])
     return suppress(table, "respondents", threshold(con), ("proportional_similarity", "minmax_ratio"),
                     additive=(by,) if by else None)
 

@@ -20,6 +20,7 @@ from analytics import auth, config, figures, geo
 from analytics.build import ensure_store
 from analytics.cache import SharedCache
 from analytics.db import Store
+from analytics.schema import PackInvalid
 from analytics.export import neutralised, safe_csv
 
 # The PNG button draws the chart in the browser, so it works offline; no Plotly logo or cloud links.
@@ -56,9 +57,19 @@ def _fresh_path(db: Path) -> Path:
 
 
 # Keyed on the store file's identity, so a store rebuilt by a commit (or by hand) is reopened on the next run.
+# A pack edited into breaking the contract: its problems, by store path, while the last good store is shown.
+_PACK_PROBLEMS: dict[str, PackInvalid] = {}
+
+
 @st.cache_resource(show_spinner="Preparing the data store…", max_entries=4)
 def _store(pack: str, db: str, stamp: tuple[int, int, int]) -> Store:
-    ensure_store(config.pack_dir(), config.db_path())
+    try:
+        ensure_store(config.pack_dir(), config.db_path())
+        _PACK_PROBLEMS.pop(db, None)
+    except PackInvalid as exc:
+        if not config.db_path().is_file():  # nothing to fall back on: page_setup says what to fix
+            raise
+        _PACK_PROBLEMS[db] = exc  # the build left the store as it was: keep showing it, and say why
     return Store(_fresh_path(config.db_path()))
 
 
@@ -96,13 +107,27 @@ def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[
     st.html(BASE_CSS)
     if not viewer():  # issue 7: only when secrets say [auth] viewers_need_sign_in = true
         st.stop()
-    info = meta()
+    try:
+        info = meta()
+    except PackInvalid as exc:
+        _pack_problems(exc, "The dashboard cannot start")
+        st.stop()
+    if problem := _PACK_PROBLEMS.get(str(config.db_path())):
+        _pack_problems(problem, "The area pack was changed and now breaks the data contract, so the figures "
+                                "below are from the last version that loaded")
     if info.get("synthetic", "False").lower() == "true":
         st.warning(f"**Demonstration data.** {info['name']} is fictional: every figure on this page is synthetic.",
                    icon="ℹ️")
     if show_title:
         st.title(title)
     return info
+
+
+def _pack_problems(exc: PackInvalid, headline: str) -> None:
+    st.error(f"**{headline}.** {len(exc.problems)} problem(s) in the area pack at {config.pack_dir()}; fix them "
+             "(or run `python -m analytics.build` to check the pack) and reload this page.")
+    with st.expander("What to fix"):
+        st.markdown("\n".join(f"- {problem}" for problem in exc.problems[:50]))
 
 
 # Presentation mode: no sidebar or toolbar, large type for a projector; local CSS only (works offline).

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from analytics import mapping
+from analytics import config, mapping
 from analytics.db import Store
 from analytics.export import FORMULA_STARTS
 from analytics.schema import LEDGER_FILES, MAX_ROWS_SPELT_OUT, FileSpec, Problem, check_frame
@@ -279,12 +279,26 @@ class Prepared:
     columns: dict[str, str | None]
     fixed: dict[str, str]
     generate_ids: bool = False
+    refused: dict[str, list[str]] = field(default_factory=dict)  # field → its values no rule recognised
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field → {file's value: chosen value}
+
+
+def value_choices(lookups: Lookups) -> dict[str, tuple[str, ...]]:
+    """Fields whose unrecognised values an editor can match by hand, each with the values it may take ("" is
+    blank: not known)."""
+    return {"sex": ("F", "M", "X", ""), "age_band": config.AGE_BANDS + ("",), "method": config.METHODS,
+            "mode": config.MODES, "locality": tuple(sorted(set(lookups.localities.values()))) + ("All",)}
 
 
 def prepare(raw: RawUpload, kind: str, columns: dict[str, str | None], lookups: Lookups,
-            fixed: dict[str, str] | None = None) -> Prepared:
-    """Apply the matching (field → the file's header, or None) and turn every cell into the ledger's value."""
+            fixed: dict[str, str] | None = None, values: dict[str, dict[str, str]] | None = None) -> Prepared:
+    """Apply the matching (field → the file's header, or None) and turn every cell into the ledger's value;
+    `values` matches, by hand, values the rules do not recognise (field → {the file's value: the ledger's})."""
     spec, fixed = SPECS[kind], {k: v for k, v in (fixed or {}).items() if v}
+    choosable = value_choices(lookups)
+    values = {f: {v: c for v, c in chosen.items() if c in choosable.get(f, ())} for f, chosen in (values or {}).items()}
+    values = {f: chosen for f, chosen in values.items() if chosen}
+    refused_values: dict[str, list[str]] = {}
     columns = {f: (h if h in raw.frame.columns else None) for f, h in columns.items()}
     generate = kind == "responses" and not columns.get("response_id")
     problems = _unmatched(spec, columns, fixed, generate)
@@ -295,6 +309,11 @@ def prepare(raw: RawUpload, kind: str, columns: dict[str, str | None], lookups: 
         source = raw.frame[header] if header else pd.Series(fixed.get(column.name, ""), index=raw.frame.index)
         convert = _converter(column.name, lookups, source)
         results = {v: convert(str(v)) for v in source.unique()}  # survey columns repeat a few values
+        if column.name in choosable:
+            refused_values[column.name] = sorted(str(v) for v, (out, msg) in results.items()
+                                                 if msg or out not in choosable[column.name])
+            chosen = values.get(column.name, {})
+            results.update({v: (chosen[str(v)], None) for v in results if str(v) in chosen})
         out[column.name] = source.map(lambda v: results[v][0])
         refused = {v for v, (_, msg) in results.items() if msg}
         special += [(i, column.name, str(v), results[v][1]) for i, v in source[source.isin(refused)].items()]
@@ -307,7 +326,8 @@ def prepare(raw: RawUpload, kind: str, columns: dict[str, str | None], lookups: 
     unmatched = {p.column for p in problems if p.row is None and p.message.startswith(UNMATCHED)}
     problems += [p for p in check_frame(out, spec) if (p.row, p.column) not in reported and p.column not in unmatched]
     notices = list(raw.notices) + _formula_notice(out, spec)
-    return Prepared(kind, out, relabel(problems, columns), notices, columns, fixed, generate)
+    return Prepared(kind, out, relabel(problems, columns), notices, columns, fixed, generate,
+                    {f: v for f, v in refused_values.items() if v}, values)
 
 
 def _unmatched(spec: FileSpec, columns: dict, fixed: dict, generate: bool) -> list[Problem]:

@@ -34,7 +34,8 @@ def query_timings(store, repeat: int) -> list[dict]:
         "reach.hard_to_reach": lambda: reach.hard_to_reach(store),
         "fatigue.contacts": lambda: fatigue.contacts(store),
         "home.need_reach": lambda: home.need_reach(store, year),
-        "home.headline": lambda: home.headline(store, year),
+        "home.engagement_facts": lambda: home.engagement_facts(store),
+        "home.aged_75": lambda: home.aged_75(store, year),
     }
     return [{"query": name, **summary(timed(call, repeat))} for name, call in calls.items()]
 
@@ -71,7 +72,7 @@ def payloads(store) -> list[dict]:
                                        int(store.meta()["base_year"]))
             fig = figures.choropleth(layer, frame, "area_code", "need_index", metrics.metric("need_index"), "t")
         else:
-            fig = figures.bivariate_map(layer, frame, "neighbourhood_code", "t", frame["neighbourhood_name"])
+            fig = figures.bivariate_map(layer, frame, "neighbourhood_code", "t", "neighbourhood_name")
         import gzip
         rows.append({"map level": level, "features": len(collection["features"]),
                      "boundary file KB": len(raw) / 1024, "gzipped KB": len(gzip.compress(raw)) / 1024,

@@ -58,6 +58,12 @@ st.header("How people were reached")
 ui.chart(ui.figure(("mix", *key), lambda: figures.bars(mix, "participants", "method", "Participants by method",
                                                      "people", text_format="{:,.0f}")),
          describe.method_mix(mix), mix, "method_mix")
+by_method = ui.compute(reach.scores, dimension="age_band+sex", by="method", **f)
+st.markdown(f"**How representative each method's respondents were** (by age × sex): "
+            f"{metric('proportional_similarity').label.lower()} and {metric('minmax_ratio').label.lower()}.")
+ui.table(by_method, "representativeness_by_method", column_config={
+    k: st.column_config.NumberColumn(metric(k).label, format="%.2f", help=metric(k).definition)
+    for k in ("proportional_similarity", "minmax_ratio")})
 months = ui.compute(reach.timeline, **f)
 ui.chart(ui.figure(("timeline", *key), lambda: figures.stacked_bars(
     months, "month", "activities", "method", "Activities starting each month, by method", "activities")),

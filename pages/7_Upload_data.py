@@ -79,6 +79,33 @@ def match_columns(raw: upload.RawUpload) -> dict[str, str | None]:
     return chosen
 
 
+LEAVE = "— not recognised: leave it (the row is refused) —"
+
+
+def match_values(refused: dict[str, list[str]], choices: dict[str, tuple[str, ...]],
+                 raw: upload.RawUpload) -> dict[str, dict[str, str]]:
+    """Values no rule recognised, each matched by hand to one the ledger allows (offered again, as saved, for the
+    partner's next file)."""
+    if not refused:
+        return {}
+    st.subheader("Match the values")
+    st.caption("These values in your file were not recognised. Choose what each one means, or leave it to see "
+               "which rows hold it.")
+    saved = mapping.load_values(pack, partner, kind) if partner else {}
+    chosen: dict[str, dict[str, str]] = {}
+    cells = st.columns(3)
+    for i, (field, values) in enumerate((f, v) for f, values in refused.items() for v in values[:30]):
+        options = [LEAVE, *choices[field]]
+        start = saved.get(field, {}).get(values)
+        pick = cells[i % 3].selectbox(f"{field}: “{values[:60]}”", options,
+                                      index=options.index(start) if start in options else 0,
+                                      format_func=lambda o: "(blank: not given)" if o == "" else o,
+                                      key=f"value_{kind}_{field}_{values}_{raw.sha256[:12]}")
+        if pick != LEAVE:
+            chosen.setdefault(field, {})[values] = pick
+    return chosen
+
+
 def whole_file_values(columns: dict[str, str | None]) -> dict[str, str] | None:
     """Values chosen here for every row: the activity a survey export belongs to; the partner of activities."""
     fixed = {}
@@ -106,7 +133,8 @@ def report(problems: list) -> None:
 
 def check(prepared: upload.Prepared, raw: upload.RawUpload) -> list:
     """The full check (the whole ledger with this file added), once per file, matching and store."""
-    key = (raw.sha256, kind, tuple(prepared.columns.items()), tuple(prepared.fixed.items()), ui.meta()["pack_hash"])
+    key = (raw.sha256, kind, tuple(prepared.columns.items()), tuple(prepared.fixed.items()),
+           tuple((f, tuple(v.items())) for f, v in prepared.values.items()), ui.meta()["pack_hash"])
     cached = st.session_state.get("upload_check")
     if not cached or cached[0] != key:
         with st.spinner("Checking every row against the ledger…"):
@@ -125,7 +153,7 @@ def add(prepared: upload.Prepared, data: bytes, name: str, save: bool) -> None:
             report(exc.problems)
         return
     if save and partner:
-        mapping.save_mapping(pack, partner, kind, prepared.columns, who)
+        mapping.save_mapping(pack, partner, kind, prepared.columns, who, prepared.values)
     total = ui.compute(home.overview)
     st.session_state["upload_done"] = (
         f"Added batch {manifest['batch_id']}: {manifest['rows']:,} {kind}. The ledger now holds "
@@ -149,7 +177,10 @@ def upload_section() -> None:
     fixed = whole_file_values(columns)
     if fixed is None:
         return
-    prepared = upload.prepare(raw, kind, columns, ui.compute(upload.lookups), fixed)
+    lookups = ui.compute(upload.lookups)
+    prepared = upload.prepare(raw, kind, columns, lookups, fixed)
+    if values := match_values(prepared.refused, upload.value_choices(lookups), raw):
+        prepared = upload.prepare(raw, kind, columns, lookups, fixed, values)
     problems = check(prepared, raw)
     st.subheader("Preview")
     st.caption(f"The first rows of {len(prepared.frame):,}, as they will be added (personal data: shown to signed-in "
@@ -159,7 +190,7 @@ def upload_section() -> None:
         report(problems)
         return
     st.success(f"All {len(prepared.frame):,} rows pass the checks.", icon="✔️")
-    save = st.checkbox(f"Save this column matching for {partner}", value=True, disabled=not partner)
+    save = st.checkbox(f"Save this matching (columns and values) for {partner}", value=True, disabled=not partner)
     if st.button(f"Add {len(prepared.frame):,} {kind} to the ledger", type="primary"):
         add(prepared, data, file.name, save)
 

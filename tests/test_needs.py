@@ -48,16 +48,38 @@ def test_base_year_projection_equals_population_file(demo, demo_population):
         assert np.allclose(proj.sort_index(), expected.sort_index().astype(float)), variant
 
 
-def test_locality_projections_add_up_to_the_partnership(demo):
-    whole = demo.query("projection_by_band", locality="All", variant="principal").set_index(
+@pytest.mark.parametrize("variant", ["principal", "high", "low"])
+def test_locality_projections_add_up_to_the_partnership(demo, variant):
+    whole = demo.query("projection_by_band", locality="All", variant=variant).set_index(
         ["year", "sex", "age_band"])["population"]
     localities = needs.age_summary(demo)["locality"]
-    parts = sum(demo.query("projection_by_band", locality=loc, variant="principal").set_index(
+    parts = sum(demo.query("projection_by_band", locality=loc, variant=variant).set_index(
         ["year", "sex", "age_band"])["population"] for loc in localities if loc != "All")
     raw = pd.read_csv(config.DEMO_PACK / "projections.csv")
-    published = raw[raw["variant"] == "principal"].set_index(["year", "sex", "age_band"])["population"]
+    published = raw[raw["variant"] == variant].set_index(["year", "sex", "age_band"])["population"]
     assert np.allclose(parts.sort_index(), whole.sort_index())
     assert np.allclose(whole.sort_index(), published.sort_index().astype(float))
+
+
+def test_a_projection_from_another_base_is_applied_as_growth(tmp_path):
+    """Published projections made from an older base (2016-based, with mid-2020 estimates) do not match the
+    population file in its year. The ratio method applies their growth: here the projection says 44 per band in
+    2024 and 88 in 2030 where the file has 40, so every area doubles (10 → 20 people per band), as PHS's locality
+    profiles would have it; taking areas' shares of the published 88 would have given 22."""
+    from analytics.build import build
+    from analytics.db import Store
+    from tests.packs import FILES, write_tiny_pack
+    header, *rows = FILES["projections.csv"].splitlines()
+    changed = "\n".join([header] + [r.rsplit(",", 1)[0] + (",44" if ",2024," in r else ",88") for r in rows])
+    pack = write_tiny_pack(tmp_path / "pack", {"projections.csv": changed + "\n"})
+    build(pack, tmp_path / "store.duckdb")
+    store = Store(tmp_path / "store.duckdb")
+    north = store.query("projection_by_band", locality="North", variant="principal").set_index(["year", "sex",
+                                                                                                 "age_band"])
+    assert north.loc[(2024, "F", "40-44"), "population"] == pytest.approx(20)  # 2 areas × 10, as in the file
+    assert north.loc[(2030, "F", "40-44"), "population"] == pytest.approx(40)  # doubled
+    assert needs.need_by_area(store, "dementia", 2024)["expected"].sum() == pytest.approx(17.6)
+    assert needs.need_by_area(store, "dementia", 2030)["expected"].sum() == pytest.approx(35.2)
 
 
 def test_base_year_need_equals_rate_times_population_computed_independently(demo, demo_population):

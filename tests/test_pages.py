@@ -91,6 +91,30 @@ def test_presentation_mode_advances_and_ends_on_a_qr_code(tiny_env):
 def test_numbers_behind_a_chart_are_sent_only_once_opened(tiny_env):
     at = run("pages/2_Engagement_reach.py")
     charts = [e for e in at.expander if e.key.startswith("numbers_")]
-    before = len(at.dataframe)  # the two consultation-fatigue tables, which are not behind a chart
-    assert before == 2 and len(charts) == 6
+    before = len(at.dataframe)  # scores by method and the two fatigue tables, which are not behind a chart
+    assert before == 3 and len(charts) == 6
     assert len(shown_tables(at)) == before + len(charts)
+
+
+def test_a_broken_pack_is_explained_and_the_last_good_store_kept(tmp_path, monkeypatch):
+    pack, db = write_tiny_pack(tmp_path / "pack"), tmp_path / "store.duckdb"
+    monkeypatch.setenv("REACH_PACK", str(pack))
+    monkeypatch.setenv("REACH_DB", str(db))
+    population = (pack / "population.csv").read_text()
+    (pack / "population.csv").write_text(population.replace(",F,", ",Female,", 1))  # sex must be F or M
+    at = run("dashboard.py")
+    assert not at.exception and not db.exists()  # nothing to show: says what to fix, builds nothing
+    assert "The dashboard cannot start" in at.error[0].value and "1 problem(s)" in at.error[0].value
+    assert "Female" in at.expander[0].markdown[0].value
+    (pack / "population.csv").write_text(population)
+    run("dashboard.py")  # a good pack builds the store
+    (pack / "population.csv").write_text(population.replace(",F,", ",Female,", 1))
+    (pack / "pack.toml").write_text((pack / "pack.toml").read_text() + "\n")  # content changed: rebuilt on start
+    monkeypatch.setenv("REACH_DB", str(db))
+    from analytics import ui
+    for cache in (ui._store, ui._META, ui._RESULTS, ui._FIGURES):  # as a restarted server, the old store on disk
+        cache.clear()
+    at = run("dashboard.py")
+    assert not at.exception
+    assert "last version that loaded" in at.error[0].value
+    assert [m.value for m in at.metric][:1] == ["1,520"]  # the figures from the store as it was

@@ -137,3 +137,20 @@ def test_demo_top_gaps_tell_the_planted_story(demo):
     gaps = reach.hard_to_reach(demo).set_index("group")
     assert gaps.loc["Men aged 65-84", "flag"] == "under" and gaps.loc["Men aged 65-84", "vs_residents"] == "over"
     assert "Men aged 65-84" not in set(reach.under_reached(gaps.reset_index())["group"])
+
+
+def test_scores_per_method_hand_worked(tiny):
+    t = reach.scores(tiny, "sex", by="method").set_index("method")
+    # Online survey: 3 women, 1 man → Σ min(0.5, 0.75) + min(0.5, 0.25) = 0.75; rates 3/640 vs 1/640 → 1/3.
+    assert t.loc["online_survey", "proportional_similarity"] == pytest.approx(0.75)
+    assert t.loc["online_survey", "minmax_ratio"] == pytest.approx(1 / 3)
+    # Focus group: 1 woman, 1 man → the shares match the population's exactly.
+    assert t.loc["focus_group", ["proportional_similarity", "minmax_ratio"]].tolist() == pytest.approx([1, 1])
+    empty = reach.scores(tiny, "sex", by="method", method="meeting")  # no one heard: a table, not an error
+    assert empty.empty and {"method", "respondents", "proportional_similarity"} <= set(empty.columns)
+
+
+def test_demo_funnel_flags_the_planted_localities(demo):
+    flags = reach.coverage_by_locality(demo).set_index("locality")["flag"]
+    assert flags["Westhaven"] == "above"  # the over-consulted locality
+    assert set(flags[flags == "below"].index) == {"City Centre & University", "Eastfield", "Riverside"}

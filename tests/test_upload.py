@@ -361,3 +361,46 @@ def test_a_matching_is_saved_per_partner_and_reused(tmp_path):
     assert mapping.saved_partners(pack) == ["Carers Centre (North)/../.."]
     file.write_text("{not json")
     assert mapping.load_mapping(pack, "Carers Centre (North)/../..", "responses") == {}
+
+
+ODD_VALUES = (b"Timestamp,Gender,Age,Data zone\n"
+              b"2025-01-02,Woman (including trans woman),47,A1\n"
+              b"2025-01-03,Man,16-24,A2\n"
+              b"2025-01-04,Woman (including trans woman),16-24,A3\n")
+
+
+def test_values_no_rule_knows_are_listed_and_can_be_matched_by_hand(pack_env):
+    _, lookups = pack_env
+    raw = upload.read_upload(ODD_VALUES)
+    columns = mapping.guess_columns(list(raw.frame.columns), "responses")
+    first = upload.prepare(raw, "responses", columns, lookups, {"activity_id": "X1"})
+    assert first.refused == {"sex": ["Woman (including trans woman)"], "age_band": ["16-24"]}
+    assert {p.column for p in first.problems} >= {"Gender → sex", "Age → age_band"} or first.problems
+    chosen = {"sex": {"Woman (including trans woman)": "F"},
+              "age_band": {"16-24": ""},  # a survey's band across two of ours: recorded as not known
+              "method": {"x": "not a method"}}  # a value the ledger does not allow is never applied
+    matched = upload.prepare(raw, "responses", columns, lookups, {"activity_id": "X1"}, chosen)
+    assert matched.problems == []
+    assert matched.frame["sex"].tolist() == ["F", "M", "F"] and matched.frame["age_band"].tolist() == ["45-49", "", ""]
+    assert "method" not in matched.values
+
+
+def test_values_matched_by_hand_are_saved_with_the_partner(tmp_path):
+    pack = write_tiny_pack(tmp_path / "pack")
+    mapping.save_mapping(pack, "Survey Team", "responses", {"sex": "Gender"}, "lead",
+                         {"sex": {"Woman (including trans woman)": "F"}})
+    assert mapping.load_values(pack, "Survey Team", "responses") == {"sex": {"Woman (including trans woman)": "F"}}
+    assert mapping.load_values(pack, "Survey Team", "activities") == {}
+    assert mapping.load_mapping(pack, "Survey Team", "responses") == {"sex": "Gender"}
+
+
+def test_the_page_matches_unknown_values_and_adds_the_file(page_env):
+    at = signed_in_page()
+    at.file_uploader[0].set_value(("export.csv", ODD_VALUES, "text/csv")).run()
+    next(s for s in at.selectbox if s.label.startswith("Which activity")).select("X1").run()
+    assert any("problem(s) to fix" in e.value for e in at.error)
+    next(s for s in at.selectbox if s.label.startswith("sex: “Woman")).select("F").run()
+    next(s for s in at.selectbox if s.label.startswith("age_band: “16-24")).select("").run()
+    assert not at.error, [e.value for e in at.error]
+    next(b for b in at.button if b.label.startswith("Add 3 responses")).click().run()
+    assert any("Added batch B" in s.value and "11 responses" in s.value for s in at.success)
