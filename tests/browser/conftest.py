@@ -129,16 +129,17 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
-@pytest.fixture(scope="package")
-def app_server(tmp_path_factory) -> Server:
-    tmp = tmp_path_factory.mktemp("server")
-    pack, db, log = _choose_pack(tmp), tmp / "store.duckdb", tmp / "streamlit.log"
+@contextmanager
+def serve(pack: Path, tmp: Path, *options: str) -> Iterator[Server]:
+    """A `streamlit run dashboard.py` on 127.0.0.1 for the pack, its store and log in `tmp`, with any further
+    command-line options; stopped (its whole process group) afterwards."""
+    db, log = tmp / "store.duckdb", tmp / "streamlit.log"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "REACH_PACK": str(pack), "REACH_DB": str(db), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false"]
+               "--browser.gatherUsageStats", "false", *options]
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
@@ -156,6 +157,13 @@ def app_server(tmp_path_factory) -> Server:
         yield server
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="package")
+def app_server(tmp_path_factory) -> Server:
+    tmp = tmp_path_factory.mktemp("server")
+    with serve(_choose_pack(tmp), tmp) as server:
+        yield server
 
 
 # --------------------------------------------------------------------------------------------- browser
