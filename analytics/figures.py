@@ -264,7 +264,6 @@ def text_colour(background: str) -> str:
     return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
 
 
-# ---- Issue 8: Citizens Panel designer and survey weighting (appended block) ----
 def paired_bars(frame: pd.DataFrame, y: str, series: dict[str, str], title: str, x_title: str,
                 errors: dict[str, tuple[str, str]] | None = None, text_format: str = "{:,.1f}",
                 references: tuple[float, ...] = ()) -> go.Figure:
@@ -302,4 +301,3 @@ def convergence(history: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(xaxis_title="Iteration", yaxis=dict(title="Largest gap to a margin (share)", type="log",
                                                           exponentformat="power"))
     return _layout(fig, title, height=340)
-# ---- end of issue 8 block ----

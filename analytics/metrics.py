@@ -24,6 +24,7 @@ class Metric:
 _POP = "The pack's small-area population file (population.csv)"
 _PROJ = "The pack's projections (projections.csv), apportioned to areas by the ratio method"
 _LEDGER = "The engagement ledger (activities.csv, responses.csv)"
+_PANEL = "The pack's population and deprivation files (residents aged 15+), and the panel design chosen"
 
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("residents", "Residents", "people", "People living in the area in the base year.", "neutral", _POP),
@@ -76,22 +77,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("shortfall", "Need-weighted shortfall", "respondents",
            "Respondents expected if engagement were in proportion to the group's share of projected need, minus "
            "respondents heard.", "higher is a bigger gap", _LEDGER),
-)}
-
-
-def metric(key: str) -> Metric:
-    return METRICS[key]
-
-
-def definitions() -> pd.DataFrame:
-    """Columns: metric, unit, definition, polarity, source — for the 'About the data' page."""
-    return pd.DataFrame([{"metric": m.label, "unit": m.unit, "definition": m.definition, "polarity": m.polarity,
-                          "source": m.source} for m in METRICS.values()])
-
-
-# ---- Issue 8: Citizens Panel designer and survey weighting (appended block; used by panel.py, weighting.py) ----
-_PANEL = "The pack's population and deprivation files (residents aged 15+), and the panel design chosen"
-METRICS.update({m.key: m for m in (
+    # The Citizens Panel designer and survey weighting (analytics/panel.py, analytics/weighting.py).
     Metric("panel_quota", "Quota", "members",
            "Members to recruit in a stratum: the panel size shared out in proportion to residents aged 15+, with "
            "priority strata's share multiplied by the over-sampling factor, rounded by largest remainder so the "
@@ -117,5 +103,14 @@ METRICS.update({m.key: m for m in (
     Metric("weight_cv", "Spread of weights (CV)", "ratio",
            "Standard deviation of the weights ÷ their mean; the design effect is about 1 + CV².",
            "lower is better", _LEDGER, "{:.2f}"),
-)})
-# ---- end of issue 8 block ----
+)}
+
+
+def metric(key: str) -> Metric:
+    return METRICS[key]
+
+
+def definitions() -> pd.DataFrame:
+    """Columns: metric, unit, definition, polarity, source — for the 'About the data' page."""
+    return pd.DataFrame([{"metric": m.label, "unit": m.unit, "definition": m.definition, "polarity": m.polarity,
+                          "source": m.source} for m in METRICS.values()])

@@ -145,11 +145,12 @@ def _community_representation(con: Store, dims: tuple[str, ...], min_age: int, *
     return table
 
 
-def _communities_in(con: Store, place: str, min_age: int, f: dict[str, str]) -> pd.DataFrame:
-    """Community representation among respondents living in `place` ('All' = anywhere)."""
+def _communities_in(con: Store, place: str, min_age: int, f: dict[str, str], n: float | None = None) -> pd.DataFrame:
+    """Community representation among respondents living in `place` ('All' = anywhere); `n`, the respondents
+    there, when the caller has it already."""
     scoped = {**f, "locality": place}
     heard = con.query("community_respondents", min_age=min_age, **scoped).groupby("community")["respondents"].sum()
-    n = respondent_cells(con, min_age, **scoped)["respondents"].sum()
+    n = respondent_cells(con, min_age, **scoped)["respondents"].sum() if n is None else n
     residents = population_cells(con, min_age, place)["population"].sum()
     table = con.query("community_denominators", locality=place).set_index("community")
     table["respondents"] = heard.reindex(table.index).fillna(0)
@@ -302,11 +303,14 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
     need_cells = _with_age_group(con.query("need_cells", indicator=need), min_age)
     if f["locality"] != "All":
         need_cells = need_cells[need_cells["locality"] == f["locality"]]
-    context = respondent_cells(con, min_age, date_from=f["date_from"], date_to=f["date_to"])
+    # What reached each group elsewhere looks at every method, partner and locality in the period: with none of
+    # them chosen that is `resp` itself (at national scale each reading of the respondents costs ~0.5 s).
+    only_dates = all(f[k] == FILTERS[k] for k in f if k not in ("date_from", "date_to"))
+    context = resp if only_dates else respondent_cells(con, min_age, date_from=f["date_from"], date_to=f["date_to"])
     limit = threshold(con)
     parts = [_gap_cells(resp, pop, need_cells, dims, need_weight, context, limit).assign(kind=kind)
              for kind, dims in GAP_GROUPS if not (f["locality"] != "All" and dims == ("locality",))]
-    parts.append(_gap_communities(con, min_age, f, context, limit))
+    parts.append(_gap_communities(con, min_age, f, context, limit, resp["respondents"].sum()))
     table = pd.concat(parts, ignore_index=True)
     table["rank_value"] = table["shortfall"].fillna(table["expected"] - limit)
     columns = ["kind", "group", "respondents", "expected", "shortfall", "shortfall_low", "shortfall_high", "ratio",
@@ -371,9 +375,9 @@ def _top_two(frame: pd.DataFrame, keys: list[str], by: str, score: str, fmt: str
     return {k: "; ".join(v) for k, v in out.items()}
 
 
-def _gap_communities(con: Store, min_age: int, f: dict[str, str], context: pd.DataFrame, limit: int) -> pd.DataFrame:
-    table = _communities_in(con, f["locality"], min_age, f)
-    n = respondent_cells(con, min_age, **f)["respondents"].sum()
+def _gap_communities(con: Store, min_age: int, f: dict[str, str], context: pd.DataFrame, limit: int,
+                     n: float) -> pd.DataFrame:
+    table = _communities_in(con, f["locality"], min_age, f, n)
     expected = (n * table["population_share"]).fillna(table["target_min"].astype(float))
     table = _shortfall(table, expected)
     table["group"], table["kind"] = table["community"], "Community"

@@ -1,11 +1,23 @@
 """AppTest helpers shared by the page tests."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+ROOT = Path(__file__).resolve().parents[1]
+
 # Counts of people: none that a viewer sees may be under the pack's threshold (5 in every test pack).
 COUNT_COLUMNS = ("respondents", "participants", "recruited", "available")
+
+
+def run(page: str, params: dict[str, str] | None = None) -> AppTest:
+    """Run a page (path from the project root) once, with the address's query parameters."""
+    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    return at.run()
 
 
 def shown_tables(at: AppTest) -> list[pd.DataFrame]:

@@ -1,8 +1,6 @@
 """Shared fixtures: stores built from the tiny hand-checkable pack and from the demonstration pack."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from analytics.build import build
@@ -36,3 +34,14 @@ def demo(tmp_path_factory) -> Store:
     folder = tmp_path_factory.mktemp("demo")
     build(DEMO_PACK, folder / "store.duckdb")
     return Store(folder / "store.duckdb")
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    """Pages run (AppTest) on the demonstration pack, with one store for every module that asks."""
+    if not (DEMO_PACK / "pack.toml").is_file():
+        pytest.fail("data/demo is missing: run python -m analytics.demo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REACH_PACK", str(DEMO_PACK))
+        mp.setenv("REACH_DB", str(tmp_path_factory.getbasetemp() / "pages_demo.duckdb"))
+        yield

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import needs
-from analytics.config import DEMO_PACK
-from tests.test_pages import ROOT
-
-
-@pytest.fixture(scope="module")
-def demo_env(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REACH_PACK", str(DEMO_PACK))
-        mp.setenv("REACH_DB", str(tmp_path_factory.mktemp("needs_page") / "store.duckdb"))
-        yield
+from tests import apptest
 
 
 def run(params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages/1_Needs_profile.py"), default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return apptest.run("pages/1_Needs_profile.py", params)
 
 
 def test_every_locality_variant_and_year(demo_env, demo):

@@ -2,16 +2,11 @@
 viewer sees holds a count under the threshold."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from analytics.config import DEMO_PACK
-from tests.apptest import shown_tables, small_counts
+from tests.apptest import ROOT, run, shown_tables, small_counts
 from tests.packs import write_tiny_pack
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["dashboard.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
 
@@ -27,13 +22,6 @@ def tiny_env(tmp_path_factory, monkeypatch_module):
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:
         yield mp
-
-
-def run(page: str, params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    return at.run()
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -67,11 +55,7 @@ def test_changing_a_filter_writes_the_url(tiny_env):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs_on_the_demonstration_pack(page, tmp_path_factory, monkeypatch):
-    if not (DEMO_PACK / "pack.toml").is_file():
-        pytest.fail("data/demo is missing: run python -m analytics.demo")
-    monkeypatch.setenv("REACH_PACK", str(DEMO_PACK))
-    monkeypatch.setenv("REACH_DB", str(tmp_path_factory.getbasetemp() / "pages_demo.duckdb"))
+def test_every_page_runs_on_the_demonstration_pack(page, demo_env):
     at = run(page)
     assert not at.exception, [e.message for e in at.exception]
     assert not small_counts(at), page

@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from analytics import panel
 from analytics.build import build
-from analytics.config import DEMO_PACK
 from analytics.db import Store
-from tests.apptest import shown_tables, small_counts
+from tests.apptest import run, shown_tables, small_counts
 from tests.packs import FILES, write_tiny_pack
 from tests.test_auth import HASH, PASSWORD
-from tests.test_pages import ROOT
 
 # Tiny pack, residents aged 15+: 16 five-year bands (15-19 … 90+) × 10 people per area and sex. Per locality
 # (two areas) and sex: 320. Age groups per locality and sex: 15-34 = 4 bands = 80, 35-64 = 6 bands = 120,
@@ -229,10 +226,8 @@ def test_unusable_designs_say_what_to_change(tiny, kwargs, message):
         panel.quotas(tiny, **{"size": 100, **kwargs})
 
 
-def test_page_runs_with_the_example_pool_on_the_demo(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("REACH_PACK", str(DEMO_PACK))
-    monkeypatch.setenv("REACH_DB", str(tmp_path_factory.getbasetemp() / "pages_demo.duckdb"))
-    at = AppTest.from_file(str(ROOT / "pages/5_Citizens_panel.py"), default_timeout=120).run()
+def test_page_runs_with_the_example_pool_on_the_demo(demo_env):
+    at = run("pages/5_Citizens_panel.py")
     assert not at.exception, [e.message for e in at.exception]
     assert [m.value for m in at.metric][:2] == ["1,000", "96"]
     assert any("No editor account is set up" in i.value for i in at.info)  # selection is for editors only

@@ -1,6 +1,5 @@
 """Reach: hand-worked known answers on the tiny pack (threshold 0), suppression at threshold 5, and the
 biases the demonstration generator planted."""
-import numpy as np
 import pytest
 from scipy.stats import chi2
 

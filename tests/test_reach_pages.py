@@ -3,27 +3,9 @@ that leave nothing to show: no exception, and no count under the threshold anywh
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from analytics import home, reach
-from analytics.config import DEMO_PACK
-from tests.apptest import small_counts
-from tests.test_pages import ROOT
-
-
-@pytest.fixture(scope="module")
-def demo_env(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("REACH_PACK", str(DEMO_PACK))
-        mp.setenv("REACH_DB", str(tmp_path_factory.mktemp("reach_pages") / "store.duckdb"))
-        yield
-
-
-def run(page: str, params: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(str(ROOT / page), default_timeout=120)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+from tests.apptest import run, small_counts
 
 
 def views(demo) -> list[dict[str, str]]:

@@ -10,9 +10,18 @@ import pandas as pd
 import pytest
 
 from analytics.stats import (
-    RakeResult, StatsInputError, design_effect, kish_effective_n, normalise_confidence,
-    participation_ratio_minmax, proportional_similarity, rake, rate_interval, standardised_difference,
-    weighted_proportion_interval, wilson_interval,
+    RakeResult,
+    StatsInputError,
+    design_effect,
+    kish_effective_n,
+    normalise_confidence,
+    participation_ratio_minmax,
+    proportional_similarity,
+    rake,
+    rate_interval,
+    standardised_difference,
+    weighted_proportion_interval,
+    wilson_interval,
 )
 
 TOL = 1e-4

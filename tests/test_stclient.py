@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from streamlit.proto.Element_pb2 import Element
 
 from bench.stclient import StreamlitClient, page_name_from_path, widget_value
-from streamlit.proto.Element_pb2 import Element
 from tests.packs import write_tiny_pack
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from analytics import stats, weighting
-from analytics.config import DEMO_PACK
-from tests.apptest import small_counts
-from tests.test_pages import ROOT
+from tests.apptest import run, small_counts
 
 # Tiny pack respondents (area → locality; age band → age group): R1 A1 F 65-69 (North, 65-84), R2 A1 F 70-74
 # (North, 65-84), R3 A2 M 20-24 (North, 15-34), R4 A3 F 65-69 (South, 65-84), R5 no area, sex X, no age (left
@@ -114,10 +111,8 @@ def test_locality_filter_weights_to_that_locality(demo):
     assert residents < 110_000  # Westhaven's residents aged 15+, not the partnership's 552,000
 
 
-def test_page_runs_and_changes_margins_on_the_demo(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("REACH_PACK", str(DEMO_PACK))
-    monkeypatch.setenv("REACH_DB", str(tmp_path_factory.getbasetemp() / "pages_demo.duckdb"))
-    at = AppTest.from_file(str(ROOT / "pages/6_Survey_weighting.py"), default_timeout=120).run()
+def test_page_runs_and_changes_margins_on_the_demo(demo_env):
+    at = run("pages/6_Survey_weighting.py")
     assert not at.exception, [e.message for e in at.exception]
     assert [m.value for m in at.metric][:2] == ["10,935", "1,565"]
     at.radio(key="filter_age_margin").set_value("age_group+sex").run()
