@@ -6,7 +6,8 @@ import pandas as pd
 
 from analytics import config
 from analytics.db import Store
-from analytics.reach import filters, population_cells
+from analytics.disclosure import suppress_also
+from analytics.reach import filters, population_cells, respondent_cells, threshold
 
 
 def _busiest_window(dates: pd.Series, days: int) -> tuple[int, pd.Timestamp | None]:
@@ -22,10 +23,11 @@ def _busiest_window(dates: pd.Series, days: int) -> tuple[int, pd.Timestamp | No
 
 def contacts(con: Store, window_days: int = 90, max_activities: int = 8, max_per_10k: float = 1.5,
              **given: str) -> pd.DataFrame:
-    """How often each locality and community was asked (activities are not personal data, so nothing here
-    needs withholding). Columns: kind (Locality / Community), group, activities, activities_per_10k
-    (localities only), busiest_window (most activities starting within any `window_days`), window_start, flag ('asked too often'
-    when busiest_window > max_activities, else '')."""
+    """How often each locality and community was asked, and how many of its people answered. Columns: kind
+    (Locality / Community), group, activities, activities_per_10k (localities only), busiest_window (most
+    activities starting within any `window_days`), window_start, flag ('asked too often' when busiest_window >
+    max_activities, else ''), respondents and respondents_per_1000 (residents, or the community's estimate) in the
+    period: counts of people, withheld under the threshold as everywhere (activities are not personal data)."""
     f = filters(**given)
     acts = con.query("activities_filtered", **{**f, "locality": "All"})
     groups = [("Locality", loc, part) for loc, part in acts[acts["locality"] != config.ALL_LOCALITIES]
@@ -43,7 +45,30 @@ def contacts(con: Store, window_days: int = 90, max_activities: int = 8, max_per
     too_often = np.where(table["kind"] == "Locality", table["busiest_per_10k"] > max_per_10k,
                          table["busiest_window"] > max_activities)
     table["flag"] = np.where(too_often, "asked too often", "")
+    table = _heard(con, table, f, residents)
     return table.sort_values(["kind", "busiest_window"], ascending=[False, False], ignore_index=True)
+
+
+def _heard(con: Store, table: pd.DataFrame, f: dict[str, str], residents: pd.Series) -> pd.DataFrame:
+    """Respondents per locality (by home) and per community in the period, per 1,000 of their population.
+    Localities are withheld over all of them, as on the coverage table (the same cells, so neither gives the
+    other away, and a locality without activities of its own cannot be worked out from the rest)."""
+    scope, limit = {**f, "locality": "All"}, threshold(con)
+    by_locality = respondent_cells(con, 0, **scope).groupby("locality")["respondents"].sum()
+    localities = pd.DataFrame({"locality": residents.index, "respondents": by_locality.reindex(residents.index)
+                               .fillna(0).to_numpy()})
+    localities = suppress_also(localities, "respondents", limit, additive=("locality",)).set_index("locality")
+    by_community = con.query("community_respondents", min_age=0, **scope).groupby("community")["respondents"].sum()
+    communities = table.loc[table["kind"] == "Community", ["group"]].assign(
+        respondents=lambda t: t["group"].map(by_community).fillna(0))
+    communities = suppress_also(communities, "respondents", limit).set_index("group")["respondents"]
+    sizes = con.query("community_denominators", locality="All").set_index("community")["population"].astype(float)
+    local = table["kind"] == "Locality"
+    table["respondents"] = np.where(local, table["group"].map(localities["respondents"]),
+                                    table["group"].map(communities))
+    table["respondents_per_1000"] = 1000 * table["respondents"] / np.where(
+        local, table["group"].map(residents).astype(float), table["group"].map(sizes))
+    return table
 
 
 def overlaps(con: Store, days: int = 28, **given: str) -> pd.DataFrame:

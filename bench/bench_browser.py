@@ -37,6 +37,36 @@ def time_to_filter_update(page: Page, url: str, locality: str) -> float:
     return time.perf_counter() - started
 
 
+def time_to_chart(page: Page, url: str) -> float:
+    """The floor for time_to_map: the bare page's one small chart drawn."""
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return time.perf_counter() - started
+
+
+def time_to_bare_update(page: Page, url: str) -> float:
+    """The floor for time_to_filter_update: the bare page's filter changed, its chart's title redrawn."""
+    page.goto(url)
+    page.wait_for_selector("text=Chosen: a", timeout=60_000)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Letter").click()
+    option = page.locator('[role="option"]').filter(has_text="b")
+    started = time.perf_counter()
+    option.click()
+    page.wait_for_selector("text=Chosen: b", timeout=60_000)
+    return time.perf_counter() - started
+
+
+def measure(browser, name: str, how, repeat: int) -> dict:
+    seconds = []
+    for _ in range(repeat):
+        context = browser.new_context(viewport={"width": 1366, "height": 900})
+        seconds.append(how(context.new_page()))
+        context.close()
+    return {"measure": name, **summary(seconds)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pack", type=Path, default=ROOT / "data" / "demo")
@@ -44,21 +74,24 @@ def main() -> None:
     parser.add_argument("--locality", default="Eastfield")
     parser.add_argument("--label", default="demonstration pack")
     args = parser.parse_args()
-    with running_server(args.pack) as (url, _), sync_playwright() as p:
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        rows = []
-        for name, measure in (("home map drawn, new browser context (cold cache)", lambda pg: time_to_map(pg, url)),
-                              ("filter change → chart updated (Needs profile)",
-                               lambda pg: time_to_filter_update(pg, url, args.locality))):
-            seconds = []
-            for _ in range(args.repeat):
-                context = browser.new_context(viewport={"width": 1366, "height": 900})
-                seconds.append(measure(context.new_page()))
-                context.close()
-            rows.append({"measure": name, **summary(seconds)})
+        with running_server(args.pack) as (url, _):
+            rows = [measure(browser, "home map drawn, new browser context (cold cache)",
+                            lambda pg: time_to_map(pg, url), args.repeat),
+                    measure(browser, "filter change → chart updated (Needs profile)",
+                            lambda pg: time_to_filter_update(pg, url, args.locality), args.repeat)]
+        with running_server(args.pack, "bench/bare_page.py") as (url, _):
+            rows += [measure(browser, "floor: bare page's one chart drawn, new context", lambda pg: time_to_chart(pg, url),
+                             args.repeat),
+                     measure(browser, "floor: bare page's filter change → chart updated",
+                             lambda pg: time_to_bare_update(pg, url), args.repeat)]
         browser.close()
+    rows[0]["x_floor"] = rows[0]["p50_ms"] / rows[2]["p50_ms"]
+    rows[1]["x_floor"] = rows[1]["p50_ms"] / rows[3]["p50_ms"]
+    rows[2]["x_floor"] = rows[3]["x_floor"] = 1.0
     body = (f"## Browser: {args.label}\n\nMachine: {machine()}; headless Chromium, no GPU; "
-            f"{args.repeat} runs each.\n\n" + table(rows, ["measure", "p50_ms", "p95_ms", "max_ms"]))
+            f"{args.repeat} runs each.\n\n" + table(rows, ["measure", "p50_ms", "p95_ms", "max_ms", "x_floor"]))
     write_section(f"browser {args.label}", body)
 
 

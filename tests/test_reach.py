@@ -153,3 +153,16 @@ def test_demo_funnel_flags_the_planted_localities(demo):
     flags = reach.coverage_by_locality(demo).set_index("locality")["flag"]
     assert flags["Westhaven"] == "above"  # the over-consulted locality
     assert set(flags[flags == "below"].index) == {"City Centre & University", "Eastfield", "Riverside"}
+
+
+def test_fatigue_counts_who_answered_hand_worked(tiny, tiny_suppressed):
+    t = fatigue.contacts(tiny).set_index("group")  # North (activity X2) and Carers (X2's community)
+    # Respondents living in North: R1, R2, R7 (A1) and R3, R8 (A2) = 5 of 760 residents.
+    assert t.loc["North", "respondents"] == 5
+    assert t.loc["North", "respondents_per_1000"] == pytest.approx(1000 * 5 / 760)
+    # Carers: R1, R4, R7, R8 say so; the estimate for the partnership is 100 → 40 per 1,000.
+    assert t.loc["Carers", "respondents"] == 4 and t.loc["Carers", "respondents_per_1000"] == pytest.approx(40)
+    # At threshold 5, South's 2 is withheld, so North's 5 is too (with the partnership's 7 shown elsewhere it
+    # would give South's away), though South has no row here; Carers' 4 is withheld; and every rate with them.
+    s = fatigue.contacts(tiny_suppressed).set_index("group")
+    assert s[["respondents", "respondents_per_1000"]].isna().all().all()

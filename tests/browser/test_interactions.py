@@ -3,6 +3,8 @@ writes the address, an address restores the view (a bad value falls back with a 
 chart open and still pass axe, and presentation mode hides the sidebar and advances on a key press."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from tests.browser import axe
@@ -99,3 +101,21 @@ def test_the_last_slide_shows_a_qr_code_that_fits_a_phone(open_app):
     box = qr.bounding_box()
     assert box and box["width"] > 150 and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
     view.screenshot("presentation-qr")
+
+
+def test_the_needs_profile_for_every_locality_variant_and_a_spread_of_years(open_app, warm_app):
+    import duckdb
+    con = duckdb.connect(str(warm_app.db), read_only=True)
+    try:
+        localities = [r[0] for r in con.execute("SELECT DISTINCT locality FROM areas ORDER BY 1").fetchall()]
+        variants = [r[0] for r in con.execute("SELECT DISTINCT variant FROM projections ORDER BY 1").fetchall()]
+        years = [r[0] for r in con.execute("SELECT DISTINCT year FROM projections ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+    for i, locality in enumerate(localities):
+        variant, year = variants[i % len(variants)], years[(i * 7 + 3) % len(years)]
+        query = urlencode({"locality": locality, "variant": variant, "year": year})  # "City Centre & University"
+        view = open_app(f"/Needs_profile?{query}", "desktop")
+        assert f"Age and sex of residents, {locality}" in view.text(), (locality, variant, year)
+        assert min(painted_areas(view.page, 2)) > 0, (locality, variant, year)  # both maps drawn
+        view.page.close()
