@@ -35,7 +35,7 @@ def need_reach_map(year: int) -> None:
         ui.chart(ui.figure(("bivariate", year), lambda: figures.bivariate_map(
             ui.map_layer("neighbourhood"), frame, "neighbourhood_code",
             f"Need ({year}) × reach by {info['neighbourhood_label']}", hover="neighbourhood_name")),
-                 describe.bivariate(frame), frame, f"need_by_reach_{year}")
+                 describe.bivariate(frame), frame, f"need_by_reach_{year}", slot="need_by_reach")
     with right:
         st.html(figures.bivariate_legend_html())
         st.markdown("**Magenta areas** (top left of the legend) have high need and low reach: the first places to "

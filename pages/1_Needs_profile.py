@@ -48,7 +48,7 @@ ui.chart(ui.figure(("pyramid", locality, year, variant), lambda: figures.pyramid
     overlay_name=f"{year} ({variant})", reference_name="Partnership" if locality != "All" else f"{base_year}")),
          describe.age_profile(summary, locality), pyramid.merge(
              future.rename(columns={"population": f"population_{year}", "share": f"share_{year}"}),
-             on=["sex", "age_band"]), f"age_sex_{locality}")
+             on=["sex", "age_band"]), f"age_sex_{locality}", slot="age_sex")
 
 # --- Deprivation ----------------------------------------------------------------------------------------------
 st.header("Deprivation")
@@ -63,7 +63,7 @@ shown = areas if locality == "All" else areas[areas["locality"] == locality]
 ui.chart(ui.figure(("quintile_map", locality), lambda: figures.quintile_map(
     ui.map_layer("area"), shown, f"{info['area_label'].capitalize()}s by deprivation quintile, {place}")),
          f"{(shown['quintile'] == 1).sum()} of the {len(shown)} {info['area_label']}s in {place} are in quintile 1.",
-         shown, f"area_deprivation_{locality}")
+         shown, f"area_deprivation_{locality}", slot="area_deprivation")
 
 # --- Projections ----------------------------------------------------------------------------------------------
 st.header("How the population is projected to change")
@@ -71,7 +71,8 @@ groups = ui.compute(needs.projection_by_age_group, locality=locality, variant=va
 ui.chart(ui.figure(("projection", locality, variant), lambda: figures.lines(
     groups, "year", "index", "age_group", f"Projected residents by age group, {place}, {variant} "
     f"({base_year} = 100)", f"Index, {base_year} = 100", ":.0f")),
-         describe.projection_lines(groups, locality, variant, year), groups, f"projection_{locality}_{variant}")
+         describe.projection_lines(groups, locality, variant, year), groups, f"projection_{locality}_{variant}",
+         slot="projection")
 
 # --- Projected need -------------------------------------------------------------------------------------------
 st.header("Projected need")
@@ -89,6 +90,7 @@ mapped = by_area if locality == "All" else by_area[by_area["locality"] == locali
 ui.chart(ui.figure(("need_map", indicator, year, variant, locality), lambda: figures.choropleth(
     ui.map_layer("area"), mapped, "area_code", "need_index", metric("need_index"),
     f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name")),
-         describe.need_map(mapped, labels[indicator], year), mapped, f"need_{indicator}_{year}_{variant}")
+         describe.need_map(mapped, labels[indicator], year), mapped, f"need_{indicator}_{year}_{variant}",
+         slot="need_map")
 src = indicators.set_index("indicator").loc[indicator, "source"]
 st.caption(f"Rates for {labels[indicator].lower()}: {src}. Definitions are on the About the data page.")

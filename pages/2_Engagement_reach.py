@@ -45,7 +45,7 @@ ui.chart(ui.figure(("representation", dimension, *key), lambda: figures.bars(
     rep, "ratio", "group", f"Representation ratio by {choices[dimension]} (1 = heard in proportion)",
     metric("representation_ratio").label, error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}",
     flag="flag")),
-         describe.representation(rep, choices[dimension]), rep, f"representation_{dimension}")
+         describe.representation(rep, choices[dimension]), rep, f"representation_{dimension}", slot="representation")
 
 heat = ui.compute(reach.representation, dimension="locality+community", **{**f, "locality": "All"})
 ui.chart(ui.figure(("heatmap", *key), lambda: figures.heatmap(
