@@ -863,6 +863,28 @@ def responses(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, 
     return frame
 
 
+PANEL_SIZE = 900  # recruited so far towards the Citizens Panel page's default of 1,000
+PANEL_LEFT = 0.08  # members who have since left
+
+
+def panel_members(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, n: int = PANEL_SIZE
+                  ) -> pd.DataFrame:
+    """panel.csv: residents aged 15+ recruited through engagement, so with its biases (older women over, young
+    men and the most deprived areas under), joined over the review period; a few have left."""
+    rng = _rng(seed, "panel")
+    weight = (pop * RESPONSE_WEIGHT[None] * (LOWER >= 15)[None, None, :]
+              * (QUINTILE_WEIGHT[quintile - 1] * LOCALITY_WEIGHT[geo.loc])[:, None, None])
+    area, sex, band = np.unravel_index(rng.choice(weight.size, size=n, p=weight.ravel() / weight.sum()), pop.shape)
+    members = _memberships(rng, geo.loc[area], band)
+    day = np.sort(rng.integers(0, PERIOD_DAYS, size=n))
+    return pd.DataFrame({
+        "member_id": [f"P{i:05d}" for i in range(1, n + 1)],
+        "area_code": geo.frame["area_code"].to_numpy()[area], "sex": np.array(["F", "M"])[sex],
+        "age_band": np.array(AGE_BANDS)[band], "communities": _join(members, [c.name for c in COMMUNITIES]),
+        "joined_on": np.datetime_as_string(PERIOD_START + day, unit="D"),
+        "status": np.where(rng.random(n) < PANEL_LEFT, "left", "active")})
+
+
 def activities_frame(acts: pd.DataFrame, resp: pd.DataFrame) -> pd.DataFrame:
     """activities.csv as the contract has it: day numbers as dates, a survey's head count is its responses, and
     the working columns dropped."""
@@ -907,7 +929,8 @@ def generate(options: Options) -> dict[str, int]:
     tables = {"population": population_frame(geo, pop), "deprivation": dep, "projections": projections(pop, geo.loc),
               "communities": communities(geo, pop), "need_indicators": need_indicators(),
               "need_gradient": need_gradient(), "priorities": pd.DataFrame(PRIORITIES, columns=["code", "label"]),
-              "activities": activities_frame(acts, resp), "responses": resp}
+              "activities": activities_frame(acts, resp), "responses": resp,
+              "panel": panel_members(options.seed, geo, pop, dep["quintile"].to_numpy())}
     for name, frame in tables.items():
         _write_csv(frame, out / f"{name}.csv")
     return {"population": int(pop.sum()), "areas": len(geo.loc), "neighbourhoods": int(geo.frame[
