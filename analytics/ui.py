@@ -20,8 +20,8 @@ from analytics import auth, config, figures, geo
 from analytics.build import ensure_store
 from analytics.cache import SharedCache
 from analytics.db import Store
-from analytics.schema import PackInvalid
 from analytics.export import neutralised, safe_csv
+from analytics.schema import PackInvalid
 
 # The PNG button draws the chart in the browser, so it works offline; no Plotly logo or cloud links.
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -56,11 +56,11 @@ def _fresh_path(db: Path) -> Path:
         return db
 
 
-# Keyed on the store file's identity, so a store rebuilt by a commit (or by hand) is reopened on the next run.
 # A pack edited into breaking the contract: its problems, by store path, while the last good store is shown.
 _PACK_PROBLEMS: dict[str, PackInvalid] = {}
 
 
+# Keyed on the store file's identity, so a store rebuilt by a commit (or by hand) is reopened on the next run.
 @st.cache_resource(show_spinner="Preparing the data store…", max_entries=4)
 def _store(pack: str, db: str, stamp: tuple[int, int, int]) -> Store:
     try:
