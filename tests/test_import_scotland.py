@@ -237,3 +237,64 @@ def test_a_workbook_with_title_rows_and_a_sheet_per_sex_is_read(tmp_path):
 def test_variant_names_are_normalised():
     assert [variant_code(v) for v in ("Principal", "High fertility", "Low migration variant")] == [
         "principal", "high_fertility", "low_migration"]
+
+
+# --- another council, from the Scotland-wide files -------------------------------------------------------
+
+def _squares(zones: pd.DataFrame) -> dict:
+    """Stand-in boundaries (the shared folder has real ones for North Lanarkshire only): one small square per
+    data zone, in rows, with the published code and name as properties."""
+    features = []
+    for i, zone in enumerate(zones.itertuples(index=False)):
+        x, y = -3.8 + (i % 9) * 0.01, 56.1 + (i // 9) * 0.01
+        ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                         "properties": {"datazone2011": zone.datazone2011, "datazone2011_name": zone.datazone2011_name}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+@needs_data
+def test_the_same_command_imports_another_council(tmp_path, monkeypatch):
+    """Clackmannanshire from the Scotland-wide SIMD, five-year-band estimates, all-council projections and
+    lookup, with stand-in squares for boundaries and a two-column locality lookup: the pack has the council's
+    72 data zones, the published mid-2020 population and the published 2041 principal total, and the
+    dashboard's home page runs on it."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    lookup = pd.read_csv(DATA / "datazone2011_geography_lookup_scotland.csv")
+    zones = lookup[lookup["council_area_name"] == "Clackmannanshire"].sort_values("datazone2011")
+    (tmp_path / "zones.geojson").write_text(json.dumps(_squares(zones)))
+    halves = {iz: ("West (test)" if i % 2 else "East (test)")
+              for i, iz in enumerate(sorted(zones["intzone2011"].unique()))}
+    pd.DataFrame({"DataZone": zones["datazone2011"], "HSCPLocality": zones["intzone2011"].map(halves)}).to_csv(
+        tmp_path / "localities.csv", index=False)
+    out = tmp_path / "clackmannanshire"
+    run(parse_args(["--council", "Clackmannanshire", "--out", str(out),
+                    "--boundaries", str(tmp_path / "zones.geojson"),
+                    "--simd", str(DATA / "simd2020v2_datazone_ranks_scotland.csv"),
+                    "--population", str(DATA / "sape2020_datazone_age_bands_sex_scotland.csv"),
+                    "--projections", str(DATA / "nrs_popproj_2016based_all_variants_age_groups_councils_scotland.csv"),
+                    "--localities", str(tmp_path / "localities.csv"),
+                    "--geography-lookup", str(DATA / "datazone2011_geography_lookup_scotland.csv")]),
+        Report(quiet=True))
+
+    population = read(out, "population.csv")
+    assert population["area_code"].nunique() == len(zones) == 72
+    sape = pd.read_csv(DATA / "sape2020_datazone_age_bands_sex_scotland.csv")
+    published = sape[sape["datazone2011"].isin(zones["datazone2011"]) & (sape["sex"] == "All")]["total_population"]
+    assert population["population"].sum() == published.sum()
+    projections = pd.read_csv(DATA / "nrs_popproj_2016based_all_variants_age_groups_councils_scotland.csv")
+    principal = projections[(projections["area"] == "Clackmannanshire") & (projections["variant"] == "Principal")
+                            & (projections["year"] == 2041)]["population"].sum()
+    pack = read(out, "projections.csv")
+    assert pack[(pack["variant"] == "principal") & (pack["year"] == 2041)]["population"].sum() == pytest.approx(
+        principal)
+    assert set(read(out, "deprivation.csv")["area_code"]) == set(zones["datazone2011"])
+
+    monkeypatch.setenv("REACH_PACK", str(out))
+    monkeypatch.setenv("REACH_DB", str(tmp_path / "store.duckdb"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboard.py"), default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.metric[0].value == f"{published.sum():,.0f}"
