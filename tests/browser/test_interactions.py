@@ -119,3 +119,22 @@ def test_the_needs_profile_for_every_locality_variant_and_a_spread_of_years(open
         assert f"Age and sex of residents, {locality}" in view.text(), (locality, variant, year)
         assert min(painted_areas(view.page, 2)) > 0, (locality, variant, year)  # both maps drawn
         view.page.close()
+
+
+def test_a_filter_can_be_reached_and_changed_with_the_keyboard_alone(open_app):
+    view = open_app("/Needs_profile", "desktop")
+    page = view.page
+    for _ in range(60):  # Tab from the top of the page until the locality filter has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Locality":
+            break
+    else:
+        pytest.fail("Tab never reached the Locality filter")
+    page.keyboard.press("ArrowDown")  # opens the list on the current choice
+    page.locator('[role="listbox"]').wait_for(timeout=10_000)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    wait_until_settled(page)
+    chosen = page.get_by_role("combobox", name="Locality").input_value()
+    assert chosen != "Whole partnership" and f"Age and sex of residents, {chosen}" in view.text()
+    assert "locality=" in page.url
