@@ -12,7 +12,7 @@ import pandas as pd
 
 from analytics import config, stats
 from analytics.db import Store
-from analytics.disclosure import suppress, suppress_also
+from analytics.disclosure import WITHHELD, suppress, suppress_also
 
 FILTERS = {"date_from": "0001-01-01", "date_to": "9999-12-31", "method": "All", "partner": "All",
            "locality": "All"}
@@ -80,7 +80,30 @@ def _ratios(table: pd.DataFrame, n: float, share: pd.Series) -> pd.DataFrame:
         table["ratio_low"], table["ratio_high"] = low / share, high / share
     table["flag"] = np.select([share.isna() | (share <= 0), table["ratio_high"] < 1, table["ratio_low"] > 1],
                               ["no denominator", "under", "over"], "in line")
+    table["_n"], table["_share"] = n, share.to_numpy()  # for _withhold_flags, which drops them
     return table
+
+
+def _withhold_flags(table: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """A withheld group's flag would bound its count ('over' says at least so many were heard), so it shows the
+    flag its count would have at most (limit − 1): 'under' when even that lies wholly below 1, which withholding
+    says already, else 'withheld'. Groups measured against a target use the target's Poisson interval."""
+    table = table.copy()
+    hidden = table["withheld"].to_numpy(bool) & (table["flag"] != "no denominator").to_numpy()
+    if hidden.any():
+        most = np.full(int(hidden.sum()), float(max(limit - 1, 0)))
+        rows = table.loc[hidden]
+        _, high = stats.wilson_interval(most, np.maximum(rows["_n"].to_numpy(float), np.maximum(most, 1)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            high = high / rows["_share"].to_numpy(float)
+        target = rows["target_min"].astype(float).to_numpy() if "target_min" in rows else np.full(len(rows), np.nan)
+        by_target = rows["population"].isna().to_numpy() & (target > 0)
+        if by_target.any():
+            high[by_target] = stats.rate_interval(most[by_target], target[by_target])[1]
+        table.loc[hidden, "flag"] = np.where(high < 1, "under", WITHHELD)
+        if "vs_residents" in table:
+            table.loc[hidden, "vs_residents"] = WITHHELD
+    return table.drop(columns=["_n", "_share"])
 
 
 def representation(con: Store, dimension: str | tuple[str, ...], min_age: int = 15, **given: str) -> pd.DataFrame:
@@ -88,15 +111,15 @@ def representation(con: Store, dimension: str | tuple[str, ...], min_age: int = 
     population_share, ratio, ratio_low, ratio_high, flag (under / over / in line / no denominator), withheld.
     Communities without a population estimate are measured against their target_min (population_share blank,
     ratio = respondents ÷ target with a Poisson interval)."""
-    dims = _dims(dimension)
+    dims, limit = _dims(dimension), threshold(con)
     table = _representation_raw(con, dims, min_age, **given)
     if "community" not in dims:
-        return suppress(table, "respondents", threshold(con), DERIVED, additive=dims)
+        return _withhold_flags(suppress(table, "respondents", limit, DERIVED, additive=dims), limit)
     # People belong to several communities, so communities do not add up; but within one community the
     # localities add up to (at most) the community's total shown beside them, so each community is a line.
     others = tuple(d for d in dims if d != "community")
-    return suppress(table, "respondents", threshold(con), DERIVED, additive=() if others else None,
-                    totals=(("community",),) if others else ())
+    return _withhold_flags(suppress(table, "respondents", limit, DERIVED, additive=() if others else None,
+                                    totals=(("community",),) if others else ()), limit)
 
 
 def _representation_raw(con: Store, dims: tuple[str, ...], min_age: int, **given: str) -> pd.DataFrame:
@@ -339,8 +362,8 @@ def _gap_cells(resp: pd.DataFrame, pop: pd.DataFrame, need_cells: pd.DataFrame, 
     table["group"] = _group_names(table, dims)
     table["best_methods"], table["best_partners"] = (_best(context, dims, table, share, by, limit)
                                                      for by in ("method", "partner"))
-    return suppress(table, "respondents", limit, DERIVED + ("shortfall", "shortfall_low", "shortfall_high"),
-                    additive=dims)
+    return _withhold_flags(suppress(table, "respondents", limit, DERIVED + ("shortfall", "shortfall_low",
+                                                                           "shortfall_high"), additive=dims), limit)
 
 
 def _shortfall(table: pd.DataFrame, expected: pd.Series) -> pd.DataFrame:
@@ -391,4 +414,5 @@ def _gap_communities(con: Store, min_age: int, f: dict[str, str], context: pd.Da
         best = _top_two(cells, ["community"], by, "rate", "{:.1f}% of its respondents")
         table[f"best_{by}s"] = [best.get((c,), "") for c in table["community"]]
     table = table[table["flag"] != "no denominator"].assign(vs_residents=lambda t: t["flag"])  # no need share
-    return suppress(table, "respondents", limit, DERIVED + ("shortfall", "shortfall_low", "shortfall_high"))
+    return _withhold_flags(suppress(table, "respondents", limit, DERIVED + ("shortfall", "shortfall_low",
+                                                                           "shortfall_high")), limit)

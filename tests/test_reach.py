@@ -166,3 +166,21 @@ def test_fatigue_counts_who_answered_hand_worked(tiny, tiny_suppressed):
     # would give South's away), though South has no row here; Carers' 4 is withheld; and every rate with them.
     s = fatigue.contacts(tiny_suppressed).set_index("group")
     assert s[["respondents", "respondents_per_1000"]].isna().all().all()
+
+
+def test_a_withheld_groups_flag_never_bounds_its_count(tmp_path):
+    """At threshold 5 the tiny pack's Carers (4 heard) are withheld. Shown, their flag 'over' would say that at
+    least so many were heard; instead it is 'withheld', since at the most a withheld count can be (4 of 7, share
+    100/1520) the interval reaches above 1. Gypsy/Travellers, 0 heard against a target of 100, stay 'under':
+    even 4 would be (exact Poisson upper 10.24 of 100), so the flag says nothing withholding does not."""
+    from analytics.build import build
+    from analytics.db import Store
+    from tests.packs import FILES, write_tiny_pack
+    communities = FILES["communities.csv"].replace("Gypsy/Travellers,identity,All,,,,10,",
+                                                   "Gypsy/Travellers,identity,All,,,,100,")
+    pack = write_tiny_pack(tmp_path / "pack", {"communities.csv": communities})
+    build(pack, tmp_path / "store.duckdb")
+    t = reach.representation(Store(tmp_path / "store.duckdb"), "community").set_index("group")
+    assert t.loc["Carers", "withheld"] and t.loc["Carers", "flag"] == "withheld"
+    assert t.loc["Gypsy/Travellers", "withheld"] and t.loc["Gypsy/Travellers", "flag"] == "under"
+    assert not [c for c in t.columns if c.startswith("_")]
