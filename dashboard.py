@@ -11,7 +11,7 @@ last_year = int(ui.compute(needs.variants)["last_year"].iloc[0])
 years = list(range(base_year + 1, last_year + 1))
 
 
-def headline_metrics(facts: dict, year: int) -> None:
+def headline_metrics(facts: dict, year: int, under: int) -> None:
     c = st.columns(3 if present else 6)
     c[0].metric("Residents", f"{facts['residents']:,.0f}", help=f"Population in {base_year}")
     c[1].metric(f"Aged 75+ by {year}", f"{facts['growth_75']:+.0f}%",
@@ -23,7 +23,7 @@ def headline_metrics(facts: dict, year: int) -> None:
         c[3].metric("Respondents per 1,000", metric("respondents_per_1000").format(facts["per_1000"]))
         c[4].metric("Similarity (age × sex)", metric("proportional_similarity").format(
             facts["proportional_similarity"]), help=metric("proportional_similarity").definition + " By age × sex.")
-        c[5].metric("Under-reached groups", f"{facts['under_reached']}",
+        c[5].metric("Under-reached groups", f"{under}",
                     help="Localities, age–sex groups, deprivation quintiles and communities whose representation "
                          "interval lies wholly below 1. See Hard to reach.")
 
@@ -64,13 +64,13 @@ def slideshow() -> None:
     year = min(base_year + 10, last_year)
     if step == 0:
         facts = {**ui.compute(home.engagement_facts), **ui.compute(home.aged_75, year=year)}
-        headline_metrics(facts, year)
+        headline_metrics(facts, year, len(ui.compute(home.under_reached)))
         st.markdown(f"By {year} the number of residents aged 75 and over grows from {facts['aged_75_base']:,.0f} "
                     f"to {facts['aged_75_projected']:,.0f}.")
     elif step == 1:
         need_reach_map(year)
     elif step == 2:
-        gap_sentences(ui.compute(home.top_gaps, count=3))
+        gap_sentences(ui.compute(home.under_reached).head(3))
     elif step == 3:
         rep = ui.compute(reach.representation, dimension="age_group+sex")
         ui.chart(ui.figure(("present_representation",), lambda: figures.bars(
@@ -94,13 +94,14 @@ st.markdown("**Who needs care now and in future**, and **who our engagement has 
 with st.columns([1, 3])[0]:
     year = ui.query_choice("year", years, min(base_year + 10, last_year), "Projection year")
 facts = {**ui.compute(home.engagement_facts), **ui.compute(home.aged_75, year=year)}
-headline_metrics(facts, year)
+under = ui.compute(home.under_reached)
+headline_metrics(facts, year, len(under))
 
 st.header("Where need is high and reach is low")
 need_reach_map(year)
 
 st.header("The five largest gaps")
-gap_sentences(ui.compute(home.top_gaps, count=5))
+gap_sentences(under.head(5))
 
 st.header("Explore")
 c = st.columns(3)

@@ -42,7 +42,8 @@ def briefing_html(con: Store, year: int) -> str:
     colours = {row.neighbourhood_code: figures.BIVARIATE[LEVELS.index(row.need_level)][LEVELS.index(row.reach_level)]
                for row in frame.itertuples()}
     svg = _svg_map(geo.feature_collection(con, "neighbourhood")["features"], colours)
-    gaps = "".join(f"<li>{html.escape(describe.gap(row))}</li>" for _, row in home.top_gaps(con).iterrows())
+    under = home.under_reached(con)
+    gaps = "".join(f"<li>{html.escape(describe.gap(row))}</li>" for _, row in under.head(5).iterrows())
     synthetic = ("<p><b>Demonstration data: every figure is fictional.</b></p>"
                  if meta.get("synthetic", "").lower() == "true" else "")
     respondents, rate = (metric(k).format(facts[v]) for k, v in (("respondents", "respondents"),
@@ -58,7 +59,7 @@ h1 {{font-size: 16pt; margin: 0}} .figs td {{padding: 2px 10px 2px 0}} .row {{di
 {facts['aged_75_projected']:,.0f} ({facts['growth_75']:+.0f}%)</b></td></tr>
 <tr><td>Respondents to engagement</td><td><b>{respondents}</b> ({rate} per 1,000 residents)</td></tr>
 <tr><td>Proportional similarity (age × sex)</td><td><b>{metric('proportional_similarity').format(facts['proportional_similarity'])}</b> (1 = mirrors
-the population)</td></tr><tr><td>Groups under-reached</td><td><b>{facts['under_reached']}</b></td></tr></table>
+the population)</td></tr><tr><td>Groups under-reached</td><td><b>{len(under)}</b></td></tr></table>
 <h2>Need ({year}) and engagement reach by neighbourhood</h2><div class="row">{svg}
 <div>{figures.bivariate_legend_html()}<p>{html.escape(describe.bivariate(frame))}</p></div></div>
 <h2>The five largest gaps</h2><ol>{gaps}</ol>

@@ -52,7 +52,7 @@ def _terciles(values: pd.Series) -> pd.Series:
 
 
 def headline(con: Store, year: int, variant: str = "principal") -> dict[str, float]:
-    """The home page's figures: engagement_facts and aged_75 together."""
+    """The home page's figures that are not gaps: engagement_facts and aged_75 together."""
     return {**engagement_facts(con), **aged_75(con, year, variant)}
 
 
@@ -63,16 +63,17 @@ def aged_75(con: Store, year: int, variant: str = "principal") -> dict[str, floa
 
 
 def engagement_facts(con: Store) -> dict[str, float]:
-    """The part that does not (the costly part, computed once however many years are chosen): residents,
-    activities, respondents, per_1000, proportional_similarity, minmax_ratio (age × sex), under_reached."""
+    """The part that does not: residents, activities, respondents, per_1000, proportional_similarity and
+    minmax_ratio (age × sex)."""
     facts = overview(con)
     score = reach.scores(con, "age_band+sex").iloc[0]
     heard = safe_total(pd.Series([facts["responses"]]), reach.threshold(con))  # NaN (withheld) when small
     return {"residents": facts["residents"], "respondents": heard, "per_1000": 1000 * heard / facts["residents"],
             "activities": facts["activities"], "proportional_similarity": score["proportional_similarity"],
-            "minmax_ratio": score["minmax_ratio"], "under_reached": len(reach.under_reached(reach.hard_to_reach(con)))}
+            "minmax_ratio": score["minmax_ratio"]}
 
 
-def top_gaps(con: Store, count: int = 5) -> pd.DataFrame:
-    """The largest under-reached gaps (rows of reach.hard_to_reach)."""
-    return reach.under_reached(reach.hard_to_reach(con)).head(count)
+def under_reached(con: Store) -> pd.DataFrame:
+    """Every group under-reached relative to its population and its need, largest gap first (rows of
+    reach.hard_to_reach): how many there are, and the first few as sentences, come from this one result."""
+    return reach.under_reached(reach.hard_to_reach(con))

@@ -130,7 +130,7 @@ def test_demo_top_gaps_tell_the_planted_story(demo):
     from analytics import home
     over = set(reach.representation(demo, "age_group+sex").query("flag == 'over'")["group"])
     assert {"Women aged 65-84", "Men aged 65-84"} <= over
-    top = home.top_gaps(demo)
+    top = home.under_reached(demo).head(5)
     assert len(top) == 5 and not set(top["group"]) & over
     assert {"Young people (16-24)", "Quintile 1"} <= set(top["group"]), top["group"].tolist()
     gaps = reach.hard_to_reach(demo).set_index("group")
