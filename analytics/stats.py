@@ -194,19 +194,26 @@ class RakeResult:
 
 
 def rake(sample: pd.DataFrame, margins: dict[str, pd.Series], weight: str | None = None, max_iter: int = 100,
-         tol: float = 1e-8, trim: tuple[float, float] | None = None) -> RakeResult:
+         tol: float = 1e-8, trim: tuple[float, float] | None = None, counts: str | None = None) -> RakeResult:
     """Rake (iterative proportional fitting) weights so each variable's weighted totals match its margin.
 
     Each margin is a Series of target totals indexed by category; one summing to 1 is read as shares and
     scaled to the sample's weighted total. One iteration adjusts every margin in turn. With `trim=(lo, hi)`,
     weights are clipped to [lo*mean, hi*mean] after each iteration and raking continues (trim-within-iterations,
     as anesrake does), so the result either meets the margins with trimmed weights or reports converged=False.
+
+    `counts` names a column saying how many identical respondents each row stands for (a table of cells): raking
+    gives respondents alike on every margin the same weight, so a million respondents rake as a few thousand
+    cells. Weights returned are then per respondent, and trimming's mean is the mean over respondents.
     """
     if len(sample) == 0 or not margins:
         raise StatsInputError("raking needs at least one sample row and one margin")
     base = np.ones(len(sample)) if weight is None else _arr(sample[weight].to_numpy(), f"weight column '{weight}'")
     if np.any(base < 0) or base.sum() <= 0:
         raise StatsInputError(f"weight column '{weight}' must be non-negative with a positive total")
+    n = np.ones(len(sample)) if counts is None else _arr(sample[counts].to_numpy(), f"counts column '{counts}'")
+    if np.any(n < 0) or n.sum() <= 0:
+        raise StatsInputError(f"counts column '{counts}' must be non-negative with a positive total")
     if trim is not None and not (0 <= trim[0] <= 1 <= trim[1]):
         raise StatsInputError(f"trim must be (low, high) with 0 <= low <= 1 <= high, e.g. (0.2, 5); got {trim}")
     codes, targets = [], []
@@ -222,13 +229,13 @@ def rake(sample: pd.DataFrame, margins: dict[str, pd.Series], weight: str | None
             raise StatsInputError(f"variable '{var}': sample category {unknown.iloc[0]!r} has no margin entry; "
                                   "add it to the margin or recode the sample")
         c = pd.Categorical(col, categories=margin.index).codes.astype(np.intp)
-        have = np.bincount(c, weights=base, minlength=len(m))
+        have = np.bincount(c, weights=base * n, minlength=len(m))
         empty = np.flatnonzero((have == 0) & (m > 0))  # a zero target with no rows is harmless, so allowed
         if empty.size:
             raise StatsInputError(f"variable '{var}': margin category {margin.index[empty[0]]!r} has no sample rows "
                                   "(or only zero weights); merge it with a neighbouring category")
         codes.append(c)
-        targets.append(m * base.sum() if abs(m.sum() - 1) <= 1e-6 else m)  # shares -> sample's weighted total
+        targets.append(m * (base * n).sum() if abs(m.sum() - 1) <= 1e-6 else m)  # shares -> sample's weighted total
     totals = [t.sum() for t in targets]
     if max(abs(t - totals[0]) for t in totals) > 1e-6 * totals[0]:
         named = ", ".join(f"{v}={t:g}" for v, t in zip(margins, totals))
@@ -236,16 +243,16 @@ def rake(sample: pd.DataFrame, margins: dict[str, pd.Series], weight: str | None
 
     def error(w: np.ndarray) -> float:
         # Compare shares, not totals, so trimming's change of the overall total is not counted as an error.
-        return max(float(np.abs(np.bincount(c, weights=w, minlength=len(t)) / w.sum() - t / t.sum()).max())
+        return max(float(np.abs(np.bincount(c, weights=w * n, minlength=len(t)) / (w * n).sum() - t / t.sum()).max())
                    for c, t in zip(codes, targets))
 
     w, history = base.copy(), []
     for _ in range(max_iter):
         for c, t in zip(codes, targets):
-            have = np.bincount(c, weights=w, minlength=len(t))
+            have = np.bincount(c, weights=w * n, minlength=len(t))
             w = w * np.divide(t, have, out=np.ones_like(t), where=have > 0)[c]
         if trim is not None:
-            mean = w.mean()
+            mean = (w * n).sum() / n.sum()
             w = np.clip(w, trim[0] * mean, trim[1] * mean)
         history.append(error(w))
         if history[-1] <= tol:

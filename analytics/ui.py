@@ -238,12 +238,15 @@ def figure(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
     return _FIGURES.get((meta()["pack_hash"], *key), lambda: figures.shared(build()))
 
 
-def chart(fig: go.Figure, description: str, data: pd.DataFrame, name: str, slot: str | None = None) -> None:
+def chart(fig: go.Figure, description: str, data: pd.DataFrame, name: str, slot: str | None = None,
+          alt: str | None = None) -> None:
     """A chart, the sentence that describes it (also its alt text), and the numbers behind it one click away.
     `name` names the download (it may carry the filters); `slot`, the chart's place on the page, stays the same
-    when a filter changes (default: `name`), so an opened table stays open while the viewer changes filters."""
+    when a filter changes (default: `name`), so an opened table stays open while the viewer changes filters.
+    `alt` (default: `description`) is for a chart that does not follow a filter its sentence follows: the browser
+    rebuilds a chart whenever its figure or alt text changes, so a fixed chart keeps a fixed alt."""
     slot = slot or name
-    st.plotly_chart(fig, width="stretch", key=f"chart_{slot}", config=PLOTLY_CONFIG, alt=description)
+    st.plotly_chart(fig, width="stretch", key=f"chart_{slot}", config=PLOTLY_CONFIG, alt=alt or description)
     st.caption(description)
     numbers = st.expander("The numbers behind this chart", key=f"numbers_{slot}", on_change="rerun")
     if numbers.open:  # the table is sent only once opened: most runs never show it, and it costs more than the chart

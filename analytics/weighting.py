@@ -60,18 +60,19 @@ def _key(frame: pd.DataFrame, margin: str) -> pd.Series:
 
 
 def _sample(con: Store, margins: Sequence[str], f: dict[str, str]) -> tuple[pd.DataFrame, int]:
-    """Respondents with every raking variable known (response_id and one column per margin), and how many of
-    those matching the filters were left out."""
-    raw = con.query("weighting_respondents", **f)
+    """Cells of respondents with every raking variable known (cell, respondents and one column per margin), and
+    how many respondents matching the filters were left out. A million respondents fall in a few thousand cells,
+    and raking gives everyone in a cell the same weight, so the cells are what is raked."""
+    raw = con.query("weighting_cells", **f)
     frame = reach._with_age_group(raw, MIN_AGE)  # reach's own age groups; drops those known to be under 15
     # Another gender identity ('X') is counted by no population table, so for raking it is as good as unknown.
     frame["sex"] = frame["sex"].where(frame["sex"].isin(list(SEX_WORDS)))
     needed = sorted({p for m in margins for p in _parts(m)})
     frame = frame.dropna(subset=needed)
-    sample = pd.DataFrame({"response_id": frame["response_id"].to_numpy()})
+    sample = pd.DataFrame({"cell": frame["cell"].to_numpy(), "respondents": frame["respondents"].to_numpy()})
     for margin in margins:
         sample[margin] = _key(frame, margin).to_numpy()
-    return sample, len(raw) - len(sample)
+    return sample, int(raw["respondents"].sum() - sample["respondents"].sum())
 
 
 def _targets(con: Store, margins: Sequence[str], locality: str) -> dict[str, pd.Series]:
@@ -93,22 +94,25 @@ def weight_responses(con: Store, margins: Sequence[str] = DEFAULT_MARGINS, trim:
         raise WeightingInputError("choose at least one margin to weight to")
     f = reach.filters(**given)
     sample, excluded = _sample(con, margins, f)
+    n = int(sample["respondents"].sum())
     limit = reach.threshold(con)
-    if len(sample) == 0 or len(sample) < limit:
+    if n == 0 or n < limit:
         raise WeightingInputError(f"Fewer than {max(limit, 1)} respondents matching these filters have every raking "
                                   "variable recorded, too few to weight; widen the filters or choose fewer margins.")
     if trim and trim < 1:
         raise WeightingInputError(f"trim must be 0 (none) or a factor of 1 or more, such as 5; got {trim!r}")
+    targets = _targets(con, margins, f["locality"])
     try:
-        result = stats.rake(sample, _targets(con, margins, f["locality"]), trim=(1 / trim, trim) if trim else None)
+        result = stats.rake(sample, targets, trim=(1 / trim, trim) if trim else None, counts="respondents")
     except stats.StatsInputError as exc:
         raise WeightingInputError(f"These respondents cannot be weighted to these margins: {exc}. Choose broader "
                                   "margins (age group × sex rather than five-year bands) or widen the filters.") from exc
-    weights = result.weights / result.weights.mean()
-    summary = _summary(result, weights, len(sample), excluded, limit)
+    counts = sample["respondents"].to_numpy()
+    weights = result.weights / np.average(result.weights, weights=counts)  # per respondent, mean 1
+    summary = _summary(result, np.repeat(weights, counts), n, excluded, limit)
     history = pd.DataFrame({"iteration": range(1, len(result.history) + 1), "max_margin_error": result.history})
-    return Weighting(summary, history, _margin_table(con, sample, weights, margins, f["locality"], limit),
-                     _support_table(con, sample["response_id"], weights, f, limit, shown=summary["respondents"] > 0))
+    return Weighting(summary, history, _margin_table(sample, weights, targets, limit),
+                     _support_table(con, sample, weights, f, limit, shown=summary["respondents"] > 0))
 
 
 def _summary(result: stats.RakeResult, weights: np.ndarray, n: int, excluded: int, limit: int) -> dict[str, float]:
@@ -133,15 +137,15 @@ def _label(margin: str, category: str) -> str:
     return category
 
 
-def _margin_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, margins: Sequence[str], locality: str,
-                  limit: int) -> pd.DataFrame:
+def _margin_table(sample: pd.DataFrame, weights: np.ndarray, targets: dict[str, pd.Series], limit: int) -> pd.DataFrame:
     """How far weighting moved each margin. Columns: margin, category, label, population, population_share,
     respondents, sample_share, weighted_share, std_diff_before, std_diff_after (Austin's standardised
     difference against the population share; |d| > 0.1 is the usual flag), withheld."""
     rows = []
-    for margin, target in _targets(con, margins, locality).items():
-        heard = sample.groupby(margin).size().reindex(target.index, fill_value=0)
-        mass = pd.Series(weights, index=sample.index).groupby(sample[margin]).sum().reindex(target.index, fill_value=0)
+    for margin, target in targets.items():
+        heard = sample.groupby(margin)["respondents"].sum().reindex(target.index, fill_value=0)
+        mass = pd.Series(weights * sample["respondents"].to_numpy(), index=sample.index).groupby(
+            sample[margin]).sum().reindex(target.index, fill_value=0)
         rows.append(pd.DataFrame({"margin": MARGINS[margin], "category": target.index,
                                   "label": [_label(margin, c) for c in target.index], "population": target.to_numpy(),
                                   "population_share": (target / target.sum()).to_numpy(),
@@ -159,24 +163,30 @@ def _margin_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, margins
     return suppress(table, "respondents", limit, ("sample_share", "std_diff_before"), additive=("margin", "category"))
 
 
-def _support_table(con: Store, ids: pd.Series, weights: np.ndarray, f: dict[str, str], limit: int,
+def _support_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, f: dict[str, str], limit: int,
                    shown: bool) -> pd.DataFrame:
-    """Support for each priority among the weighted respondents. Columns: priority, label, supporters,
-    unweighted, unweighted_low, unweighted_high (Wilson, 95%), weighted, weighted_low, weighted_high (Wilson on
-    the Kish effective sample size), change (weighted − unweighted, percentage points), withheld. Shares in %."""
+    """Support for each priority among the weighted respondents (`sample`: their cells; `weights`: each cell's
+    respondent weight). Columns: priority, label, supporters, unweighted, unweighted_low, unweighted_high (Wilson,
+    95%), weighted, weighted_low, weighted_high (Wilson on the Kish effective sample size), change (weighted −
+    unweighted, percentage points), withheld. Shares in %."""
     priorities = con.query("weighting_priorities")
     backers = con.query("weighting_supporters", **f)
-    rows = []
+    position = pd.Index(sample["cell"]).get_indexer(backers["cell"])  # -1: a cell left out of the weighting
+    counts = sample["respondents"].to_numpy()
+    table_rows = []
     for code, label in priorities.itertuples(index=False):
-        yes = ids.isin(backers.loc[backers["priority"] == code, "response_id"]).to_numpy()
-        low, high = stats.wilson_interval(yes.sum(), len(yes))
-        p, w_low, w_high = stats.weighted_proportion_interval(yes.astype(float), weights)
-        rows.append({"priority": code, "label": label, "supporters": yes.sum(), "others": len(yes) - yes.sum(),
-                     "unweighted": 100 * yes.mean(), "unweighted_low": 100 * low, "unweighted_high": 100 * high,
-                     "weighted": 100 * p, "weighted_low": 100 * w_low, "weighted_high": 100 * w_high})
+        mine = (backers["priority"] == code).to_numpy() & (position >= 0)
+        yes = np.zeros(len(sample), dtype=int)
+        yes[position[mine]] = backers["supporters"].to_numpy()[mine]
+        low, high = stats.wilson_interval(yes.sum(), counts.sum())
+        p, w_low, w_high = stats.weighted_proportion_interval(*_respondents(yes, counts, weights))
+        table_rows.append({"priority": code, "label": label, "supporters": yes.sum(), "others": (counts - yes).sum(),
+                           "unweighted": 100 * yes.sum() / counts.sum(), "unweighted_low": 100 * low,
+                           "unweighted_high": 100 * high, "weighted": 100 * p, "weighted_low": 100 * w_low,
+                           "weighted_high": 100 * w_high})
     columns = ["priority", "label", "supporters", "others", "unweighted", "unweighted_low", "unweighted_high",
                "weighted", "weighted_low", "weighted_high"]
-    table = pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(table_rows, columns=columns)
     table["change"] = table["weighted"] - table["unweighted"]
     # A share of a shown total gives back both the supporters and the others: withhold if either is small.
     table["smaller_side"] = table[["supporters", "others"]].min(axis=1)
@@ -184,6 +194,12 @@ def _support_table(con: Store, ids: pd.Series, weights: np.ndarray, f: dict[str,
     if not shown:  # with the total withheld, supporters and a share would give it back
         table["supporters"] = np.nan
     return table.drop(columns=["smaller_side", "others"])
+
+
+def _respondents(yes: np.ndarray, counts: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's respondents spelled out, as (supports 1/0, weight) per respondent, for the interval's Kish n."""
+    split = np.column_stack([yes, counts - yes]).ravel()
+    return np.repeat(np.tile([1.0, 0.0], len(counts)), split), np.repeat(np.repeat(weights, 2), split)
 
 
 def describe(result: Weighting) -> str:

@@ -56,7 +56,8 @@ profile = ui.compute(needs.deprivation_profile)
 ui.chart(ui.figure(("deprivation",), lambda: figures.stacked_shares(
     profile, "locality", "quintile", "share", f"Residents by {info['deprivation_index']} quintile "
     "(1 = most deprived)", figures.QUINTILE_NAMES)),
-         describe.deprivation(profile, locality), profile, "deprivation_by_locality")
+         describe.deprivation(profile, locality), profile, "deprivation_by_locality",
+         alt=describe.deprivation(profile, "All"))
 
 areas = ui.compute(needs.area_deprivation)
 shown = areas if locality == "All" else areas[areas["locality"] == locality]

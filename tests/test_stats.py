@@ -264,6 +264,23 @@ def test_rake_trimming():
     assert not res.converged and res.iterations == 5 and res.max_margin_error == pytest.approx(0.225)
 
 
+CELLS = pd.DataFrame({"sex": ["F", "F", "M", "M"], "age": ["young", "old", "young", "old"], "n": [3, 1, 2, 2]})
+
+
+def test_rake_cells_with_counts_give_each_respondent_its_row_weight():
+    # SAMPLE's 8 rows as 4 cells: the same per-respondent answers as above, including the trimmed one, whose
+    # cap is 1.8 × the mean over respondents (12.5), not the mean of the 4 cells' weights (14.35 untrimmed).
+    trimmed = rake(CELLS, MARGINS, trim=(0.4, 1.8), max_iter=500, counts="n")
+    assert trimmed.converged
+    assert trimmed.weights == pytest.approx([27.5 / 3, 22.5, 6.25, 18.75], abs=1e-5)
+    shares = rake(CELLS, {"sex": pd.Series({"F": 0.5, "M": 0.5}), "age": pd.Series({"young": 0.4, "old": 0.6})},
+                  counts="n")
+    assert (shares.weights * CELLS["n"]).sum() == pytest.approx(8.0)  # shares scaled to the 8 respondents
+    assert shares.weights[0] == pytest.approx(0.704294, abs=1e-5)
+    with pytest.raises(StatsInputError, match="counts column 'n'"):
+        rake(CELLS.assign(n=0), MARGINS, counts="n")
+
+
 def test_rake_refuses():
     with pytest.raises(StatsInputError, match="disagree on the total"):
         rake(SAMPLE, {"sex": pd.Series({"F": 50.0, "M": 50.0}), "age": pd.Series({"young": 40.0, "old": 70.0})})
