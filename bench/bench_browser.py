@@ -22,6 +22,7 @@ from bench.server import ROOT, running_server
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
+DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 
 # Installed before any page script runs. `__until(test)` resolves with the page clock (ms since navigation
 # start) just after the next paint once `test()` holds (checked at every frame): a message posted from the
@@ -44,17 +45,22 @@ window.__settled = (quiet) => new Promise(resolve => {
 });
 window.__title = (text) => () => [...document.querySelectorAll('.gtitle')].some(t => t.textContent.includes(text));
 """
-# Plotly keeps each map subplot's maplibre instance on the chart's element; the first map has painted when its
-# canvas holds every area its trace lists (maplibre paints progressively; a canvas alone may still be blank).
-MAP_PAINTED_JS = """() => { const gd = [...document.querySelectorAll('.js-plotly-plot')]
-    .find(g => g._fullLayout && g._fullLayout.map && g._fullLayout.map._subplot);
-  if (!gd) return false;
-  try {
-    const painted = new Set(gd._fullLayout.map._subplot.map.queryRenderedFeatures()
-      .map(f => f.properties && (f.properties.id ?? JSON.stringify(f.properties)))).size;
-    return painted > 0 && painted >= gd.data[0].locations.length;
-  } catch (e) { return false; }  // the map's style is not loaded yet
-}"""
+# Plotly keeps each map subplot's maplibre instance on the chart's element; queryRenderedFeatures lists the
+# polygons painted in the canvas, so 0 means a blank map even when the canvas exists (e.g. boundaries not loaded).
+# Areas painted per map on the page (the browser tests read it too).
+PAINTED_AREAS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .filter(gd => gd._fullLayout && gd._fullLayout.map)
+  .map(gd => {
+    const map = gd._fullLayout.map._subplot.map;
+    return new Set(map.queryRenderedFeatures().map(f => f.properties && (f.properties.id ?? JSON.stringify(f.properties)))).size;
+  })"""
+# The first map has painted every area its trace lists (maplibre paints progressively; a canvas alone may still
+# be blank). It throws until the map's subplot and style exist.
+MAP_PAINTED_JS = f"""() => {{ try {{
+    const gd = [...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullLayout && g._fullLayout.map);
+    const [painted] = ({PAINTED_AREAS_JS})();
+    return gd !== undefined && painted > 0 && painted >= gd.data[0].locations.length;
+  }} catch (e) {{ return false; }} }}"""
 
 
 def time_to_paint(page: Page, url: str, test_js: str) -> float:
@@ -83,12 +89,11 @@ def time_to_redraw(page: Page, url: str, ready_title: str, label: str, option: s
 def first_visit_bytes(browser, url: str) -> list[dict]:
     """What one phone downloads on its first visit to the home page (until its map has painted), by kind, as
     Streamlit serves it and gzipped (as behind a compressing proxy; Streamlit does not compress its bundle)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    context.add_init_script(INIT_JS)
-    page = context.new_page()
-    time_to_paint(page, url, MAP_PAINTED_JS)
-    names = page.evaluate("performance.getEntriesByType('resource').map(r => r.name)") + [url + "/"]
-    context.close()
+    def visit(page: Page) -> list[str]:
+        time_to_paint(page, url, MAP_PAINTED_JS)
+        return page.evaluate("performance.getEntriesByType('resource').map(r => r.name)") + [url + "/"]
+
+    names = once(browser, visit, PHONE)
     kinds: dict[str, dict] = {}
     for name in dict.fromkeys(n for n in names if n.startswith(url) and "/_stcore/" not in n):
         body = urllib.request.urlopen(name, timeout=30).read()
@@ -102,9 +107,9 @@ def first_visit_bytes(browser, url: str) -> list[dict]:
                     **{k: sum(r[k] for r in rows) for k in ("as_served_KB", "gzipped_KB")}}]
 
 
-def once(browser, how) -> float:
-    """One measurement in a new browser context (an empty cache, as a phone's first visit)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
+def once(browser, how, viewport: dict = DESKTOP):
+    """`how(page)` in a new browser context (an empty cache, as a phone's first visit)."""
+    context = browser.new_context(viewport=viewport)
     context.add_init_script(INIT_JS)
     try:
         return how(context.new_page())

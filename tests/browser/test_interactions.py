@@ -7,19 +7,11 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bench.bench_browser import PAINTED_AREAS_JS
 from tests.browser import axe
 from tests.browser.conftest import wait_until_settled
 
 pytestmark = pytest.mark.browser
-
-# Plotly keeps each map subplot's maplibre instance on the chart's element; queryRenderedFeatures lists the
-# polygons painted in the canvas, so 0 means a blank map even when the canvas exists (e.g. boundaries not loaded).
-PAINTED_AREAS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
-  .filter(gd => gd._fullLayout && gd._fullLayout.map)
-  .map(gd => {
-    const map = gd._fullLayout.map._subplot.map;
-    return new Set(map.queryRenderedFeatures().map(f => f.properties && (f.properties.id ?? JSON.stringify(f.properties)))).size;
-  })"""
 
 
 def painted_areas(page, maps: int, at_least: int = 1, timeout_ms: int = 60_000) -> list[int]:
