@@ -35,18 +35,22 @@ def need_reach_map(year: int) -> None:
         ui.chart(ui.figure(("bivariate", year), lambda: figures.bivariate_map(
             ui.map_layer("neighbourhood"), frame, "neighbourhood_code",
             f"Need ({year}) × reach by {info['neighbourhood_label']}", hover="neighbourhood_name")),
-                 describe.bivariate(frame), frame, f"need_by_reach_{year}", slot="need_by_reach")
+                 ui.said(("bivariate", year), lambda: describe.bivariate(frame)), frame, f"need_by_reach_{year}",
+                 slot="need_by_reach")
     with right:
         st.html(figures.bivariate_legend_html())
         st.markdown("**Magenta areas** (top left of the legend) have high need and low reach: the first places to "
                     "go. Hover over an area, or open the table under the map, for its figures.")
 
 
-def gap_sentences(gaps) -> None:
-    for _, row in gaps.iterrows():
-        st.markdown(f"- {describe.gap(row)}")
-        st.page_link("pages/3_Hard_to_reach.py", label=f"Why: {row['group']}", icon="🔎",
-                     query_params={"group": row["group"]})
+def gap_sentences(count: int) -> None:
+    """The `count` largest gaps, each with a link to it on Hard to reach."""
+    gaps = ui.said(("gaps", count), lambda: [(row["group"], describe.gap(row)) for _, row in
+                                              ui.compute(home.under_reached).head(count).iterrows()])
+    for group, sentence in gaps:
+        st.markdown(f"- {sentence}")
+        st.page_link("pages/3_Hard_to_reach.py", label=f"Why: {group}", icon="🔎",
+                     query_params={"group": group})
 
 
 SLIDES = ("Who lives here", "Need and reach", "Who we have not heard", "Who we heard", "Join in")
@@ -70,7 +74,7 @@ def slideshow() -> None:
     elif step == 1:
         need_reach_map(year)
     elif step == 2:
-        gap_sentences(ui.compute(home.under_reached).head(3))
+        gap_sentences(3)
     elif step == 3:
         rep = ui.compute(reach.representation, dimension="age_group+sex")
         ui.chart(ui.figure(("present_representation",), lambda: figures.bars(
@@ -101,7 +105,7 @@ st.header("Where need is high and reach is low")
 need_reach_map(year)
 
 st.header("The five largest gaps")
-gap_sentences(under.head(5))
+gap_sentences(5)
 
 st.header("Explore")
 c = st.columns(3)

@@ -1,6 +1,7 @@
 """Paths, thresholds and environment variables, in one place."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -29,15 +30,22 @@ def band_lower(band: str) -> int:
 
 def pack_dir() -> Path:
     """The area pack the dashboard shows: $REACH_PACK, else the demonstration pack."""
-    return Path(os.environ.get("REACH_PACK", DEMO_PACK)).resolve()
+    return _resolved(os.environ.get("REACH_PACK", str(DEMO_PACK)), os.getcwd())
 
 
 def db_path() -> Path:
     """The DuckDB store file: $REACH_DB, else a file named for the pack under data/."""
     explicit = os.environ.get("REACH_DB")
     if explicit:
-        return Path(explicit).resolve()
+        return _resolved(explicit, os.getcwd())
     return ROOT / "data" / f"{pack_dir().name}.duckdb"
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(path: str, cwd: str) -> Path:
+    """An absolute path, remembered: pages ask for the store's path on every cached look-up, and resolving
+    it walks the file system each time."""
+    return Path(path).resolve()
 
 
 def public_url() -> str | None:

@@ -66,10 +66,10 @@ def deprivation_profile(con: Store) -> pd.DataFrame:
     return frame[["locality", "quintile", "population", "share"]]
 
 
-def area_deprivation(con: Store) -> pd.DataFrame:
-    """One row per small area: area_code, area_name, neighbourhood_name, locality, residents, rank, decile,
-    quintile, and any <domain>_rank columns the pack has."""
-    return con.query("area_deprivation")
+def area_deprivation(con: Store, locality: str = ALL) -> pd.DataFrame:
+    """One row per small area (of `locality`): area_code, area_name, neighbourhood_name, locality, residents,
+    rank, decile, quintile, and any <domain>_rank columns the pack has."""
+    return _in_locality(con.query("area_deprivation"), locality)
 
 
 def variants(con: Store) -> pd.DataFrame:
@@ -106,13 +106,15 @@ def indicators(con: Store) -> pd.DataFrame:
     return con.query("indicators")
 
 
-def need_by_area(con: Store, indicator: str, year: int, variant: str = "principal") -> pd.DataFrame:
-    """Columns: area_code, neighbourhood_code, locality, population, expected, need_per_1000, need_index."""
+def need_by_area(con: Store, indicator: str, year: int, variant: str = "principal",
+                 locality: str = ALL) -> pd.DataFrame:
+    """The small areas of `locality`. Columns: area_code, area_name, neighbourhood_code, locality, population,
+    expected, need_per_1000, need_index (100 = the whole partnership, whatever `locality`)."""
     frame = con.query("need_by_area", indicator=indicator, year=year, variant=variant)
     frame["need_per_1000"] = 1000 * frame["expected"] / frame["population"]
     overall = 1000 * frame["expected"].sum() / frame["population"].sum()
     frame["need_index"] = 100 * frame["need_per_1000"] / overall if overall else np.nan
-    return frame
+    return _in_locality(frame, locality)
 
 
 def need_table(con: Store, year: int, locality: str = ALL, variant: str = "principal",

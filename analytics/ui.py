@@ -20,7 +20,7 @@ from analytics import auth, config, figures, geo
 from analytics.build import ensure_store
 from analytics.cache import SharedCache
 from analytics.db import Store
-from analytics.export import neutralised, safe_csv
+from analytics.export import safe_csv, screen_table
 from analytics.schema import PackInvalid
 
 # The PNG button draws the chart in the browser, so it works offline; no Plotly logo or cloud links.
@@ -83,6 +83,8 @@ def store() -> Store:
 _RESULTS = SharedCache(max_entries=1024)
 _META = SharedCache(max_entries=16)
 _FIGURES = SharedCache(max_entries=512)
+_SENTENCES = SharedCache(max_entries=4096)
+_TABLES = SharedCache(max_entries=256)
 
 
 def compute(function: Callable[..., Any], **kwargs: Any) -> Any:
@@ -223,11 +225,20 @@ def query_choice(key: str, options: Sequence[Any], default: Any, label: str,
     return choice
 
 
-def table(frame: pd.DataFrame, name: str, column_config: dict | None = None) -> None:
-    """A table with its CSV download (text cells neutralised so a spreadsheet cannot run them)."""
-    st.dataframe(neutralised(frame), hide_index=True, width="stretch", column_config=column_config)
+def table(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, column_config: dict | None = None,
+          key: tuple | None = None) -> None:
+    """A table with its CSV download (text cells neutralised so a spreadsheet cannot run them).
+    With `key` (every choice the table depends on besides its `name`), the table is made ready for the screen
+    once per key and shared by every session, as `figure` is (converting it cost 1–4 ms per run), and `frame`
+    may be a function that makes it."""
+    make = frame if callable(frame) else lambda: frame
+    if key is None:
+        screen = screen_table(make())
+    else:
+        screen = _TABLES.get((meta()["pack_hash"], name, *key), lambda: screen_table(make()))
+    st.dataframe(screen, hide_index=True, width="stretch", column_config=column_config)
     # The CSV is made only when the button is clicked: making it on every run cost more than the table.
-    st.download_button("Download this table (CSV)", lambda: safe_csv(frame), file_name=f"{name}.csv",
+    st.download_button("Download this table (CSV)", lambda: safe_csv(make()), file_name=f"{name}.csv",
                        mime="text/csv", key=f"download_{name}", icon=":material/download:", on_click="ignore")
 
 
@@ -238,9 +249,17 @@ def figure(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
     return _FIGURES.get((meta()["pack_hash"], *key), lambda: figures.shared(build()))
 
 
-def chart(fig: go.Figure, description: str, data: pd.DataFrame, name: str, slot: str | None = None,
-          alt: str | None = None) -> None:
-    """A chart, the sentence that describes it (also its alt text), and the numbers behind it one click away.
+def said(key: tuple, make: Callable[[], Any]) -> Any:
+    """A sentence (or a few) about the page's results, made once per `key` and shared by every session, as
+    `figure` is: describing a chart takes pandas work of 1–3 ms, on every run of every session. `key` names
+    the sentence and carries every choice it depends on."""
+    return _SENTENCES.get((meta()["pack_hash"], *key), make)
+
+
+def chart(fig: go.Figure, description: str, data: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
+          slot: str | None = None, alt: str | None = None) -> None:
+    """A chart, the sentence that describes it (also its alt text), and the numbers behind it one click away
+    (`data`, or a function making them, called only once the table is opened).
     `name` names the download (it may carry the filters); `slot`, the chart's place on the page, stays the same
     when a filter changes (default: `name`), so an opened table stays open while the viewer changes filters.
     `alt` (default: `description`) is for a chart that does not follow a filter its sentence follows: the browser

@@ -43,55 +43,64 @@ for col, key, count in zip(cols, ("residents", "share_65", "share_75", "share_85
 
 pyramid = ui.compute(needs.pyramid, locality=locality)
 future = ui.compute(needs.projected_pyramid, year=year, locality=locality, variant=variant)
+said = ui.said(("age_profile", locality), lambda: describe.age_profile(summary, locality))
 ui.chart(ui.figure(("pyramid", locality, year, variant), lambda: figures.pyramid(
     pyramid, f"Age and sex of residents, {place}, {base_year} and {year}", overlay=future,
     overlay_name=f"{year} ({variant})", reference_name="Partnership" if locality != "All" else f"{base_year}")),
-         describe.age_profile(summary, locality), pyramid.merge(
+         said, lambda: pyramid.merge(
              future.rename(columns={"population": f"population_{year}", "share": f"share_{year}"}),
              on=["sex", "age_band"]), f"age_sex_{locality}", slot="age_sex")
 
 # --- Deprivation ----------------------------------------------------------------------------------------------
 st.header("Deprivation")
 profile = ui.compute(needs.deprivation_profile)
+said = ui.said(("deprivation", locality), lambda: describe.deprivation(profile, locality))
+fixed = ui.said(("deprivation", "All"), lambda: describe.deprivation(profile, "All"))
 ui.chart(ui.figure(("deprivation",), lambda: figures.stacked_shares(
     profile, "locality", "quintile", "share", f"Residents by {info['deprivation_index']} quintile "
     "(1 = most deprived)", figures.QUINTILE_NAMES)),
-         describe.deprivation(profile, locality), profile, "deprivation_by_locality",
-         alt=describe.deprivation(profile, "All"))
-
-areas = ui.compute(needs.area_deprivation)
-shown = areas if locality == "All" else areas[areas["locality"] == locality]
-ui.chart(ui.figure(("quintile_map", locality), lambda: figures.quintile_map(
-    ui.map_layer("area"), shown, f"{info['area_label'].capitalize()}s by deprivation quintile, {place}")),
-         f"{(shown['quintile'] == 1).sum()} of the {len(shown)} {info['area_label']}s in {place} are in quintile 1.",
-         shown, f"area_deprivation_{locality}", slot="area_deprivation")
+         said, profile, "deprivation_by_locality", alt=fixed)
 
 # --- Projections ----------------------------------------------------------------------------------------------
 st.header("How the population is projected to change")
 groups = ui.compute(needs.projection_by_age_group, locality=locality, variant=variant)
+said = ui.said(("projection", locality, variant, year),
+               lambda: describe.projection_lines(groups, locality, variant, year))
 ui.chart(ui.figure(("projection", locality, variant), lambda: figures.lines(
     groups, "year", "index", "age_group", f"Projected residents by age group, {place}, {variant} "
     f"({base_year} = 100)", f"Index, {base_year} = 100", ":.0f")),
-         describe.projection_lines(groups, locality, variant, year), groups, f"projection_{locality}_{variant}",
-         slot="projection")
+         said, groups, f"projection_{locality}_{variant}", slot="projection")
 
 # --- Projected need -------------------------------------------------------------------------------------------
 st.header("Projected need")
 need = ui.compute(needs.need_table, year=year, locality=locality, variant=variant, base_year=base_year)
-st.markdown(describe.need_table(need, locality, year))
-ui.table(need, f"projected_need_{locality}_{year}_{variant}",
+st.markdown(ui.said(("need_table", locality, year, variant), lambda: describe.need_table(need, locality, year)))
+ui.table(need, f"projected_need_{locality}_{year}_{variant}", key=(locality, year, variant),
          column_config={"growth": st.column_config.NumberColumn("growth (%)", format="%+.1f"),
                         "base": st.column_config.NumberColumn(f"expected in {base_year}", format="%.0f"),
                         "projected": st.column_config.NumberColumn(f"expected in {year}", format="%.0f"),
                         "change": st.column_config.NumberColumn(format="%+.0f")})
-
-by_area = ui.compute(needs.need_by_area, indicator=indicator, year=year, variant=variant)
-by_area = by_area.merge(areas[["area_code", "area_name"]], on="area_code")
-mapped = by_area if locality == "All" else by_area[by_area["locality"] == locality]
-ui.chart(ui.figure(("need_map", indicator, year, variant, locality), lambda: figures.choropleth(
-    ui.map_layer("area"), mapped, "area_code", "need_index", metric("need_index"),
-    f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name")),
-         describe.need_map(mapped, labels[indicator], year), mapped, f"need_{indicator}_{year}_{variant}",
-         slot="need_map")
 src = indicators.set_index("indicator").loc[indicator, "source"]
 st.caption(f"Rates for {labels[indicator].lower()}: {src}. Definitions are on the About the data page.")
+
+# --- Small areas ----------------------------------------------------------------------------------------------
+# One map with a choice of colouring, not a map for each: every map whose figure changes with a filter is
+# rebuilt by the browser, and a second map took a filter change past a second (bench/results.md).
+st.header(f"{place[0].upper() + place[1:]}, {info['area_label']} by {info['area_label']}")
+colourings = {"need": f"Need index: {labels[indicator].lower()}, {year}", "deprivation": "Deprivation quintile"}
+colour = ui.query_choice("map", list(colourings), "need", "Colour the map by", widget=st.radio,
+                         format_func=colourings.get, horizontal=True)
+if colour == "need":
+    mapped = ui.compute(needs.need_by_area, indicator=indicator, year=year, variant=variant, locality=locality)
+    said = ui.said(("need_map", indicator, year, variant, locality),
+                   lambda: describe.need_map(mapped, labels[indicator], year))
+    ui.chart(ui.figure(("need_map", indicator, year, variant, locality), lambda: figures.choropleth(
+        ui.map_layer("area"), mapped, "area_code", "need_index", metric("need_index"),
+        f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name")),
+             said, mapped, f"need_{indicator}_{year}_{variant}", slot="area_map")
+else:
+    shown = ui.compute(needs.area_deprivation, locality=locality)
+    ui.chart(ui.figure(("quintile_map", locality), lambda: figures.quintile_map(
+        ui.map_layer("area"), shown, f"{info['area_label'].capitalize()}s by deprivation quintile, {place}")),
+             f"{(shown['quintile'] == 1).sum()} of the {len(shown)} {info['area_label']}s in {place} are in "
+             "quintile 1.", shown, f"area_deprivation_{locality}", slot="area_map")

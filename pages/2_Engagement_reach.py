@@ -34,40 +34,42 @@ ui.chart(ui.figure(("coverage", *key), lambda: figures.bars(
     cover, "per_1000", "locality", "Respondents per 1,000 residents by locality, with 95% intervals (dashed: "
     "partnership rate)", metric("respondents_per_1000").unit, error=("per_1000_low", "per_1000_high"),
     reference=ui.compute(reach.overall_rate, **f), flag="flag")),
-         describe.coverage(cover), cover, "coverage_by_locality")
+         ui.said(("coverage", *key), lambda: describe.coverage(cover)), cover, "coverage_by_locality")
 
 st.header("Who has been heard, and who has not")
 choices = {"age_group+sex": "age and sex", "quintile": "deprivation quintile", "locality": "locality",
            "age_band": "five-year age band", "sex": "sex", "community": "community"}
 dimension = ui.query_choice("by", list(choices), "age_group+sex", "Compare by", format_func=choices.get)
 rep = ui.compute(reach.representation, dimension=dimension, **f)
+said = ui.said(("representation", dimension, *key), lambda: describe.representation(rep, choices[dimension]))
 ui.chart(ui.figure(("representation", dimension, *key), lambda: figures.bars(
     rep, "ratio", "group", f"Representation ratio by {choices[dimension]} (1 = heard in proportion)",
     metric("representation_ratio").label, error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}",
     flag="flag")),
-         describe.representation(rep, choices[dimension]), rep, f"representation_{dimension}", slot="representation")
+         said, rep, f"representation_{dimension}", slot="representation")
 
 heat = ui.compute(reach.representation, dimension="locality+community", **{**f, "locality": "All"})
+said = ui.said(("heatmap", *key), lambda: describe.representation(heat, "locality and community"))
 ui.chart(ui.figure(("heatmap", *key), lambda: figures.heatmap(
     heat, "community", "locality", "ratio", "Representation of each community within each locality "
     "(blue: over, red: under)", "ratio")),
          "Each cell compares a community's share of a locality's respondents with its share of residents. "
-         + describe.representation(heat, "locality and community"), heat, "locality_by_community")
+         + said, heat, "locality_by_community")
 
 st.header("How people were reached")
 ui.chart(ui.figure(("mix", *key), lambda: figures.bars(mix, "participants", "method", "Participants by method",
                                                      "people", text_format="{:,.0f}")),
-         describe.method_mix(mix), mix, "method_mix")
+         ui.said(("mix", *key), lambda: describe.method_mix(mix)), mix, "method_mix")
 by_method = ui.compute(reach.scores, dimension="age_band+sex", by="method", **f)
 st.markdown(f"**How representative each method's respondents were** (by age × sex): "
             f"{metric('proportional_similarity').label.lower()} and {metric('minmax_ratio').label.lower()}.")
-ui.table(by_method, "representativeness_by_method", column_config={
+ui.table(by_method, "representativeness_by_method", key=key, column_config={
     k: st.column_config.NumberColumn(metric(k).label, format="%.2f", help=metric(k).definition)
     for k in ("proportional_similarity", "minmax_ratio")})
 months = ui.compute(reach.timeline, **f)
 ui.chart(ui.figure(("timeline", *key), lambda: figures.stacked_bars(
     months, "month", "activities", "method", "Activities starting each month, by method", "activities")),
-         describe.timeline(months), months, "activity_timeline")
+         ui.said(("timeline", *key), lambda: describe.timeline(months)), months, "activity_timeline")
 
 st.header("Consultation fatigue")
 c1, c2, c3 = st.columns(3)
@@ -76,9 +78,9 @@ per_10k = c2.slider("Flag a locality above this many activities per 10,000 resid
                     step=0.25)
 limit = c3.slider("Flag a community above this many activities in a window", 2, 20, 8)
 contacts = ui.compute(fatigue.contacts, window_days=window, max_activities=limit, max_per_10k=per_10k, **f)
-st.markdown(describe.fatigue(contacts, window))
-ui.table(contacts, "consultation_contacts")
+st.markdown(ui.said(("fatigue", window, limit, per_10k, *key), lambda: describe.fatigue(contacts, window)))
+ui.table(contacts, "consultation_contacts", key=(window, limit, per_10k, *key))
 pairs = ui.compute(fatigue.overlaps, days=28, date_from=f["date_from"], date_to=f["date_to"])
 st.markdown(f"**{len(pairs)} pairs of activities** asked the same community in the same locality within four "
             "weeks of each other — worth coordinating.")
-ui.table(pairs, "overlapping_activities")
+ui.table(pairs, "overlapping_activities", key=(f["date_from"], f["date_to"]))

@@ -1,4 +1,5 @@
 """Hard-to-reach finder: who have we not heard from, relative to population and need — and how we could."""
+import pandas as pd
 import streamlit as st
 
 from analytics import describe, figures, home, needs, reach, ui
@@ -21,8 +22,8 @@ with c2:
 gaps = ui.compute(reach.hard_to_reach, need=need, need_weight=weight, **f)
 under = reach.under_reached(gaps)
 st.subheader(f"{len(under)} groups are under-reached relative to their population and their need")
-for _, row in under.head(5).iterrows():
-    st.markdown(f"- {describe.gap(row)}")
+st.markdown(ui.said(("under_reached", need, weight, *f.values()),
+                    lambda: "\n".join(f"- {describe.gap(row)}" for _, row in under.head(5).iterrows())))
 
 top = gaps.head(20)
 ui.chart(ui.figure(("shortfalls", need, weight, *f.values()), lambda: figures.bars(
@@ -34,11 +35,17 @@ ui.chart(ui.figure(("shortfalls", need, weight, *f.values()), lambda: figures.ba
 st.header("Action list")
 st.caption("Every group, largest gap first, with the methods and partners that reached it best elsewhere. "
            "Download it to plan the next round of engagement.")
-ui.table(gaps.drop(columns=["rank_value"]), "hard_to_reach_action_list")
+ui.table(lambda: gaps.drop(columns=["rank_value"]), "hard_to_reach_action_list", key=(need, weight, *f.values()))
 
 st.header("Look at one group")
 group = ui.query_choice("group", list(gaps["group"]), gaps["group"].iloc[0], "Group")
-chosen = gaps[gaps["group"] == group]
-st.markdown(describe.gap(chosen.iloc[0]))
-ui.table(chosen.drop(columns=["rank_value"]).T.reset_index().set_axis(["measure", "value"], axis=1).astype(str),
-         "group_detail")
+detail = (group, need, weight, *f.values())
+
+
+def chosen() -> pd.Series:
+    return gaps[gaps["group"] == group].iloc[0]
+
+
+st.markdown(ui.said(("gap", *detail), lambda: describe.gap(chosen())))
+ui.table(lambda: chosen().drop("rank_value").astype(str).rename_axis("measure").reset_index(name="value"),
+         "group_detail", key=detail)

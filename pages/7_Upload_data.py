@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics import config, home, ledger, mapping, reach, ui, upload
 from analytics.schema import PackInvalid
-from analytics.export import neutralised
+from analytics.export import screen_table
 
 NONE = "— not in this file —"
 KINDS = {"responses": "Responses (one row per person who responded)",
@@ -185,7 +185,7 @@ def upload_section() -> None:
     st.subheader("Preview")
     st.caption(f"The first rows of {len(prepared.frame):,}, as they will be added (personal data: shown to signed-in "
                "editors only).")
-    st.dataframe(neutralised(prepared.frame.head(20)), hide_index=True)  # its toolbar downloads it too
+    st.dataframe(screen_table(prepared.frame.head(20)), hide_index=True)  # its toolbar downloads it too
     if problems:
         report(problems)
         return

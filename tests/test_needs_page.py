@@ -34,3 +34,15 @@ def test_need_map_shows_every_small_area(demo_env, demo):
     assert len(maps) == 1
     shown = sum(len(trace["locations"]) for trace in maps[0]["data"])
     assert shown == len(needs.area_deprivation(demo)) == 800
+
+
+def test_the_map_colours_areas_by_need_or_by_deprivation_one_map_at_a_time(demo_env, demo):
+    def maps(at: AppTest) -> list[str]:
+        specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+        return [s["layout"]["title"]["text"] for s in specs if s["data"] and s["data"][0]["type"] == "choroplethmap"]
+    at = run({"locality": "Eastfield"})
+    assert [t.split(":")[0] for t in maps(at)] == ["Need index"]
+    at.radio(key="filter_map").set_value("deprivation").run()
+    assert maps(at) == ["Data zones by deprivation quintile, Eastfield"]
+    assert at.query_params["map"] in ("deprivation", ["deprivation"])  # the address keeps the choice
+    assert "of the" in at.caption[-1].value and "data zones in Eastfield are in quintile 1" in at.caption[-1].value

@@ -96,9 +96,21 @@ def test_a_broken_pack_is_explained_and_the_last_good_store_kept(tmp_path, monke
     (pack / "pack.toml").write_text((pack / "pack.toml").read_text() + "\n")  # content changed: rebuilt on start
     monkeypatch.setenv("REACH_DB", str(db))
     from analytics import ui
-    for cache in (ui._store, ui._META, ui._RESULTS, ui._FIGURES):  # as a restarted server, the old store on disk
+    # as a restarted server, the old store on disk
+    for cache in (ui._store, ui._META, ui._RESULTS, ui._FIGURES, ui._SENTENCES):
         cache.clear()
     at = run("dashboard.py")
     assert not at.exception
     assert "last version that loaded" in at.error[0].value
     assert [m.value for m in at.metric][:1] == ["1,520"]  # the figures from the store as it was
+
+
+def test_shared_sentences_and_tables_follow_the_group_chosen(tiny_env):
+    at = run("pages/3_Hard_to_reach.py")
+    groups = at.selectbox(key="filter_group").options
+    seen = []
+    for group in groups[:2] * 2:  # each group twice: the second time from the shared cache
+        at.selectbox(key="filter_group").select(group).run()
+        detail = at.dataframe[-1].value.set_index("measure")["value"]
+        seen.append((detail["group"], at.markdown[-1].value.split(" (")[0]))
+    assert seen == [(g, g) for g in groups[:2]] * 2

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import bcrypt
 import openpyxl
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics import auth, ledger, mapping, upload
 from analytics.build import ensure_store
 from analytics.db import Store
-from analytics.export import neutralised, safe_csv
+from analytics.export import neutralised, safe_csv, screen_table
 from tests.packs import write_tiny_pack
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,8 +147,22 @@ def test_formula_in_free_text_is_kept_raw_and_neutralised_on_the_way_out(tmp_pat
     assert '=HYPERLINK(""http://example.com""' in stored  # the ledger holds the text as given
     assert b"'=HYPERLINK" in safe_csv(prepared.frame)  # every download neutralises it
     # and so does every table on screen, whose own toolbar offers a CSV of what it shows
-    shown = neutralised(prepared.frame)
+    shown = screen_table(prepared.frame).to_pandas()
     assert shown["title"].str.startswith("'=HYPERLINK").any() and not shown["title"].str.startswith("=").any()
+
+
+def test_screen_table_neutralises_every_text_cell_and_header_as_downloads_do():
+    frame = pd.DataFrame({"=h": ["=1", "a", None, "-x"], "n": [-1.0, None, 3.0, 4.0],
+                          "kind": pd.Categorical(["@a", "b", "b", "+c"]), "o": ["x", "\tq", "ok", "\rr"]})
+    shown = screen_table(frame).to_pandas()
+    assert list(shown.columns) == ["'=h", "n", "kind", "o"]
+    assert shown["'=h"].tolist()[:2] + shown["'=h"].tolist()[3:] == ["'=1", "a", "'-x"] and pd.isna(shown["'=h"][2])
+    assert shown["n"].tolist()[:1] == [-1.0]  # numbers are left alone
+    assert shown["kind"].tolist() == ["'@a", "b", "b", "'+c"]
+    assert shown["o"].tolist() == ["x", "'\tq", "ok", "'\rr"]
+    assert shown.astype(object).fillna("").equals(neutralised(frame).astype(object).fillna(""))
+    mixed = pd.DataFrame({"m": [1, "=a", 2.5]})  # Arrow cannot convert this: neutralised for Streamlit to mend
+    assert screen_table(mixed)["m"].tolist() == [1, "'=a", 2.5]
 
 
 def bomb() -> bytes:
