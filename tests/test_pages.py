@@ -97,7 +97,7 @@ def test_a_broken_pack_is_explained_and_the_last_good_store_kept(tmp_path, monke
     monkeypatch.setenv("REACH_DB", str(db))
     from analytics import ui
     # as a restarted server, the old store on disk
-    for cache in (ui._store, ui._META, ui._RESULTS, ui._FIGURES, ui._SENTENCES):
+    for cache in (ui._store, ui._META, ui._RESULTS, ui._FIGURES, ui._SENTENCES, ui._TABLES):
         cache.clear()
     at = run("dashboard.py")
     assert not at.exception
