@@ -159,22 +159,39 @@ def _community_representation(con: Store, dims: tuple[str, ...], min_age: int, *
     if set(dims) - {"community", "locality"}:
         raise ReachInputError("communities combine only with locality ('locality+community')")
     f = filters(**given)
-    places = [f["locality"]] if "locality" not in dims else sorted(
-        population_cells(con, min_age)["locality"].unique())
-    parts = [_communities_in(con, place, min_age, f) for place in places]
-    table = pd.concat(parts, ignore_index=True)
-    table.insert(0, "group", table["community"] if "locality" not in dims else
-                 table["locality"] + ", " + table["community"])
+    if "locality" not in dims:
+        table = _communities_in(con, f["locality"], min_age, f)
+        table.insert(0, "group", table["community"])
+        return table
+    table = _communities_by_locality(con, min_age, f)
+    table.insert(0, "group", table["locality"] + ", " + table["community"])
     return table
 
 
-def _communities_in(con: Store, place: str, min_age: int, f: dict[str, str], n: float | None = None) -> pd.DataFrame:
-    """Community representation among respondents living in `place` ('All' = anywhere); `n`, the respondents
-    there, when the caller has it already."""
+def _communities_by_locality(con: Store, min_age: int, f: dict[str, str]) -> pd.DataFrame:
+    """`_communities_in` for every locality, from one pass over the responses grouped by home locality (one
+    pass per locality took 2.6 s on a national-scale pack)."""
+    anywhere = {**f, "locality": config.ALL_LOCALITIES}
+    rows = con.query("community_respondents", min_age=min_age, **anywhere)
+    heard = {place: part.groupby("community")["respondents"].sum() for place, part in rows.groupby("locality")}
+    n = respondent_cells(con, min_age, **anywhere).groupby("locality")["respondents"].sum()
+    residents = population_cells(con, min_age).groupby("locality")["population"].sum()
+    none = pd.Series(dtype="int64", index=pd.Index([], name="community"))
+    return pd.concat([_communities_in(con, place, min_age, f, n=n.get(place, 0), residents=residents[place],
+                                      heard=heard.get(place, none)) for place in sorted(residents.index)],
+                     ignore_index=True)
+
+
+def _communities_in(con: Store, place: str, min_age: int, f: dict[str, str], n: float | None = None,
+                    residents: float | None = None, heard: pd.Series | None = None) -> pd.DataFrame:
+    """Community representation among respondents living in `place` ('All' = anywhere); `n` (respondents
+    there), `residents` and `heard` (respondents by community), when the caller has them already."""
     scoped = {**f, "locality": place}
-    heard = con.query("community_respondents", min_age=min_age, **scoped).groupby("community")["respondents"].sum()
+    if heard is None:
+        heard = con.query("community_respondents", min_age=min_age, **scoped).groupby("community")["respondents"].sum()
     n = respondent_cells(con, min_age, **scoped)["respondents"].sum() if n is None else n
-    residents = population_cells(con, min_age, place)["population"].sum()
+    if residents is None:
+        residents = population_cells(con, min_age, place)["population"].sum()
     table = con.query("community_denominators", locality=place).set_index("community")
     table["respondents"] = heard.reindex(table.index).fillna(0)
     table["population_share"] = (table["population"].astype(float) / residents).clip(upper=1)

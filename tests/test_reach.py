@@ -184,3 +184,19 @@ def test_a_withheld_groups_flag_never_bounds_its_count(tmp_path):
     assert t.loc["Carers", "withheld"] and t.loc["Carers", "flag"] == "withheld"
     assert t.loc["Gypsy/Travellers", "withheld"] and t.loc["Gypsy/Travellers", "flag"] == "under"
     assert not [c for c in t.columns if c.startswith("_")]
+
+
+def test_locality_by_community_matches_each_locality_on_its_own(demo):
+    # The heatmap's one grouped pass gives what each locality's own community table gives (same respondents,
+    # shares and ratio wherever neither withholds the cell).
+    grid = reach.representation(demo, "locality+community", method="online_survey")
+    compared = 0
+    for place, rows in grid.groupby("locality"):
+        alone = reach.representation(demo, "community", method="online_survey", locality=place)
+        both = rows.merge(alone, on="community", suffixes=("", "_alone"))
+        both = both[~both["withheld"] & ~both["withheld_alone"]]
+        for column in ("respondents", "population_share", "ratio"):
+            assert both[column].tolist() == pytest.approx(both[f"{column}_alone"].tolist(), nan_ok=True), \
+                (place, column)
+        compared += len(both)
+    assert compared >= 20
