@@ -1,4 +1,6 @@
 """Home: who needs care and who engagement has reached, side by side — clear in ten seconds."""
+import html
+
 import streamlit as st
 
 from analytics import briefing, describe, figures, home, needs, qr, reach, ui
@@ -24,8 +26,7 @@ def headline_metrics(facts: dict, year: int, under: int) -> None:
         c[4].metric("Similarity (age × sex)", metric("proportional_similarity").format(
             facts["proportional_similarity"]), help=metric("proportional_similarity").definition + " By age × sex.")
         c[5].metric("Under-reached groups", f"{under}",
-                    help="Localities, age–sex groups, deprivation quintiles and communities whose representation "
-                         "interval lies wholly below 1. See Hard to reach.")
+                    help=metric("under_reached").definition + " See Hard to reach.")
 
 
 def need_reach_map(year: int) -> None:
@@ -48,8 +49,8 @@ def gap_sentences(count: int) -> None:
     gaps = ui.said(("gaps", count), lambda: [(row["group"], describe.gap(row)) for _, row in
                                               ui.compute(home.under_reached).head(count).iterrows()])
     for group, sentence in gaps:
-        st.markdown(f"- {sentence}")
-        st.page_link("pages/3_Hard_to_reach.py", label=f"Why: {group}", icon="🔎",
+        st.markdown(f"- {ui.sentence(sentence)}")
+        st.page_link("pages/3_Hard_to_reach.py", label=f"Why: {ui.plain(group)}", icon="🔎",
                      query_params={"group": group})
 
 
@@ -64,7 +65,7 @@ def slideshow() -> None:
     step = ui.slide_step(len(SLIDES))
     back.button("Back ◀", disabled=step == 0, on_click=ui.slide_step, args=(len(SLIDES), -1))
     forward.button("Next ▶", disabled=step == len(SLIDES) - 1, on_click=ui.slide_step, args=(len(SLIDES), +1))
-    title.markdown(f"## {SLIDES[step]}  \n{info['name']} · slide {step + 1} of {len(SLIDES)}")
+    title.markdown(f"## {SLIDES[step]}  \n{ui.plain(info['name'])} · slide {step + 1} of {len(SLIDES)}")
     year = min(base_year + 10, last_year)
     if step == 0:
         facts = {**ui.compute(home.engagement_facts), **ui.compute(home.aged_75, year=year)}
@@ -85,14 +86,14 @@ def slideshow() -> None:
         url = ui.public_url()
         with st.columns([1, 2, 1])[1]:  # large on a projector; the whole width of a phone
             st.image(qr.qr_png(url), width="stretch", output_format="PNG", alt=f"QR code for {url}")
-        st.html(f'<p style="font-size:2rem;text-align:center;overflow-wrap:anywhere">{url}</p>')
+        st.html(f'<p style="font-size:2rem;text-align:center;overflow-wrap:anywhere">{html.escape(url)}</p>')
 
 
 if present:
     ui.autoplay(slideshow, len(SLIDES))
     st.stop()
 
-st.title(info["name"])
+st.title(ui.plain(info["name"]))
 st.markdown("**Who needs care now and in future**, and **who our engagement has reached** — side by side, so the "
             "gaps show.")
 with st.columns([1, 3])[0]:

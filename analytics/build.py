@@ -31,15 +31,20 @@ BRIDGES = (("activities", "activity_id", "communities", "activity_communities", 
            ("responses", "response_id", "priorities", "response_priorities", "priority"))
 STORE_VERSION = "1"
 _HERE = Path(__file__).parent
+# The queries whose answers become build notes (in meta's `notes`, shown on About the data).
+NOTE_QUERIES = ("need_gradient_normalised", "projection_localities_published", "projection_locality_gaps")
 BUILD_SOURCES = [_HERE / f"{m}.py" for m in ("build", "pack", "schema", "geo")] + list(SQL_DIR.glob("stg_*.sql")) + list(
-    SQL_DIR.glob("macro_*.sql"))
+    SQL_DIR.glob("macro_*.sql")) + [SQL_DIR / f"{q}.sql" for q in NOTE_QUERIES]
 # Created in this order, since later ones read earlier ones. Small or often-read staging results are
 # materialised as tables (the store is rebuilt whenever the pack changes, so they cannot go stale); the
 # projection by area, variant, year, sex and band would be tens of millions of rows at national scale, so it
 # stays a view.
-STAGING_VIEWS = ("stg_partnership_projection", "stg_area_share", "stg_area_need_rate", "stg_area_projection",
-                 "stg_response")
-MATERIALISED = {"stg_area_share", "stg_area_need_rate", "stg_response"}
+STAGING_VIEWS = ("stg_partnership_projection", "stg_locality_projection", "stg_area_share", "stg_need_gradient",
+                 "stg_area_need_rate", "stg_area_projection_target", "stg_area_projection", "stg_response")
+MATERIALISED = {"stg_area_share", "stg_need_gradient", "stg_area_need_rate", "stg_area_projection_target",
+                "stg_response"}
+# A gradient whose residents-weighted mean is within this of 1 is taken as normalised (floating-point noise).
+GRADIENT_TOLERANCE = 1e-6
 
 
 def build(pack_path: Path, db_path: Path) -> dict[str, int]:
@@ -68,17 +73,60 @@ def write_store(con: duckdb.DuckDBPyConnection, pack: Pack) -> dict[str, int]:
     _write_table(con, "meta", _meta(pack))
     for view in STAGING_VIEWS:  # cleaned sources that the questions build on
         kind = "TABLE" if view in MATERIALISED else "VIEW"
-        con.execute(f"CREATE {kind} {view} AS {(SQL_DIR / f'{view}.sql').read_text(encoding='utf-8')}")
+        con.execute(f"CREATE {kind} {view} AS {_sql(view)}")
     for macro in sorted(SQL_DIR.glob("macro_*.sql")):  # table macros: one definition of the filters
         con.execute(macro.read_text(encoding="utf-8"))
+    notes = build_notes(con)
+    if notes:  # staging reads meta (name, base year), so the notes it gives rise to are added afterwards
+        _write_table(con, "meta", _meta(pack, notes), replace=True)
     return counts
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def build_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What the build did to the pack's figures that an editor should know: gradients normalised, locality
+    projections used as published (and where they disagree with the partnership's)."""
+    return _gradient_notes(con) + _locality_projection_notes(con)
+
+
+def _gradient_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(_sql("need_gradient_normalised"), {"tolerance": GRADIENT_TOLERANCE}).fetchall()
+    return [f"The need gradient for '{indicator}' (quintiles 1-5: {_rates(published)}) had a mean of {mean:.4g}, "
+            "weighted by base-year residents per deprivation quintile, where 1 is expected; the build divides it by "
+            f"that mean ({_rates(normalised)}) so that it moves need between quintiles without adding to it."
+            for indicator, mean, published, normalised in rows]
+
+
+def _rates(values: list[float]) -> str:
+    return ", ".join(f"{v:.3g}" for v in values)
+
+
+def _locality_projection_notes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    notes = []
+    for locality, rows, used in con.execute(_sql("projection_localities_published")).fetchall():
+        notes.append(f"Projections for {locality} are used as published ({used:,} rows); its small areas share "
+                     "them, and the localities without their own projection share the partnership's less the "
+                     "published localities'." + (f" {rows - used:,} rows for a variant, year, sex or age band the "
+                                                 "partnership's projection lacks are not used." if rows > used else ""))
+    if notes:
+        [(over, all_gap)] = con.execute(_sql("projection_locality_gaps")).fetchall()
+        if over:
+            notes.append(f"In {over:,} variant × year × sex × age band cells the published locality projections add "
+                         "up to more than the partnership's, so the other localities are projected at 0 there.")
+        if all_gap > 0.5:
+            notes.append("Every locality's projection is published, but their sum differs from the partnership's by "
+                         f"up to {all_gap:,.0f} people in a cell; the partnership's figures shown are their sum.")
+    return notes
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, replace: bool = False) -> None:
     # Sorted on every column so that the same input always gives the same table, row for row.
     ordered = frame.sort_values(list(frame.columns), kind="stable").reset_index(drop=True) if len(frame) else frame
     con.register("incoming", ordered)
-    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM incoming')
+    con.execute(f'CREATE {"OR REPLACE " if replace else ""}TABLE "{name}" AS SELECT * FROM incoming')
     con.unregister("incoming")
 
 
@@ -95,9 +143,13 @@ def _bridges(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _meta(pack: Pack) -> pd.DataFrame:
-    # Lists (the importer's notes) are kept one item per line.
-    items = {**{k: "\n".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in pack.meta.items()},
+def _meta(pack: Pack, notes: list[str] | None = None) -> pd.DataFrame:
+    # Lists (the importer's notes) are kept one item per line; the build's own notes follow the pack's.
+    meta = dict(pack.meta)
+    if notes:
+        given = meta.get("notes") or []
+        meta["notes"] = (given if isinstance(given, list) else [given]) + notes
+    items = {**{k: "\n".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in meta.items()},
              "pack_hash": fingerprint(pack.path),
              "store_version": STORE_VERSION}
     return pd.DataFrame(sorted(items.items()), columns=["key", "value"])
@@ -159,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Built {db} from {args.pack} in {time.perf_counter() - started:.1f} s:")
     for name in [s.table_name for s in ALL_FILES] + ["areas"]:
         print(f"  {name:<16} {counts.get(name, 0):>10,} rows")
+    with duckdb.connect(str(db), read_only=True) as con:  # the notes the store keeps, asked again to print them
+        for note in build_notes(con):
+            print(f"Note: {note}")
     return 0
 
 

@@ -66,17 +66,41 @@ def need_table(table: pd.DataFrame, locality: str, year: int) -> str:
 
 
 def representation(table: pd.DataFrame, what: str) -> str:
-    """From reach.representation: which groups are under- and over-represented."""
+    """From reach.representation: which groups are under- and over-represented, and which miss their target."""
     under = table.loc[table["flag"] == "under", "group"].tolist()
     over = table.loc[table["flag"] == "over", "group"].tolist()
+    short = table.loc[table["flag"] == "under target", "group"].tolist()
     text = f"By {what}: "
-    text += (f"under-reached (the whole interval below 1): {_list(under)}. " if under
-             else "no group is clearly under-reached. ")
+    text += f"under-reached: {_list(under)}. " if under else "no group is clearly under-reached. "
     text += f"Over-represented: {_list(over)}." if over else "No group is clearly over-represented."
+    if short:
+        text += f" Fewer heard than the target: {_list(short)}."
     withheld = int(table["withheld"].sum())
     if withheld:
         text += f" {withheld} group(s) have figures withheld because the numbers are small."
     return text
+
+
+def gap_meaning(band: tuple[float, float]) -> str:
+    """What 'under-reached' means on Hard to reach and Home, in one sentence."""
+    return ("Under-reached: fewer heard than the group's share of residents and need, by a ratio below "
+            f"{band[0]:g}, and not by chance (Holm's method at 5% across each kind of group, with intervals "
+            "that allow for people coming in activities), or fewer heard than a community's target. Shortfall "
+            "intervals are 95%.")
+
+
+def flags(design: dict[str, float], groups: int, band: tuple[float, float]) -> str:
+    """What an interval and a flag mean, from reach.clustering: one plain sentence each."""
+    surveys = design["open_surveys"]
+    came = (f"Respondents came in {design['activities']:,.0f} activities"
+            + (f" and {surveys:,.0f} open partnership-wide survey{'s' if surveys != 1 else ''}, whose answers count "
+               "one by one" if surveys else ""))
+    wider = (f"so the 95% intervals are {design['wider']:.1f} times as wide as if everyone had answered on their "
+             "own" if design["wider"] >= 1.05 else "which barely widens the 95% intervals")
+    return (f"{came}; people who come to the same activity tend to be alike, {wider}. "
+            f"A group is flagged under or over only when chance is ruled out across all {groups} groups at once "
+            f"(Holm's method, 5%) and its ratio is below {band[0]:g} or above {band[1]:g}; groups with a target "
+            "instead of a population estimate are compared with the target.")
 
 
 def _list(items: list[str], most: int = 6) -> str:
@@ -93,9 +117,10 @@ def coverage(table: pd.DataFrame) -> str:
     high, low = shown.loc[shown["per_1000"].idxmax()], shown.loc[shown["per_1000"].idxmin()]
     text = (f"Response rates range from {low['per_1000']:.1f} per 1,000 residents in {low['locality']} to "
             f"{high['per_1000']:.1f} in {high['locality']}.")
-    below = shown.loc[shown["flag"] == "below", "locality"].tolist()
-    if below:
-        text += f" Below the partnership's 99.8% control limit: {_list(below)}."
+    for word, places in (("below", shown.loc[shown["flag"] == "below", "locality"].tolist()),
+                         ("above", shown.loc[shown["flag"] == "above", "locality"].tolist())):
+        if places:
+            text += f" Clearly {word} their share of residents: {_list(places)}."
     return text
 
 
@@ -109,8 +134,11 @@ def gap(row: pd.Series) -> str:
         heard = f"{row['respondents']:,.0f}"
         short = (f"a shortfall of {row['shortfall']:,.0f} (95% interval {row['shortfall_low']:,.0f} to "
                  f"{row['shortfall_high']:,.0f})")
-    text = (f"{who} ({row['kind'].lower()}): we heard from {heard} people where {row['expected']:,.0f} would be in "
-            f"proportion to their share of population and need — {short}.")
+    if row["flag"] in ("under target", "target met"):  # a goal, not an estimate: no interval to give
+        text = f"{who} ({row['kind'].lower()}): we heard from {heard} people against a target of {row['expected']:,.0f}."
+    else:
+        text = (f"{who} ({row['kind'].lower()}): we heard from {heard} people where {row['expected']:,.0f} would be "
+                f"in proportion to their share of population and need — {short}.")
     how = "; ".join(x for x in (row["best_methods"], row["best_partners"]) if x)
     return text + (f" What reached them best elsewhere: {how}." if how else "")
 

@@ -37,6 +37,8 @@ def contacts(con: Store, window_days: int = 90, max_activities: int = 8, max_per
     rows = [{"kind": kind, "group": name, "activities": len(part),
              **dict(zip(("busiest_window", "window_start"), _busiest_window(part["start_date"], window_days)))}
             for kind, name, part in groups]
+    if not rows:  # no activity in these filters (issue 19: an empty set raised KeyError 'group')
+        return _empty_contacts()
     table = pd.DataFrame(rows)
     residents = population_cells(con, 0).groupby("locality")["population"].sum()
     per_10k = 1e4 / table["group"].map(residents).astype(float)
@@ -47,6 +49,16 @@ def contacts(con: Store, window_days: int = 90, max_activities: int = 8, max_per
     table["flag"] = np.where(too_often, "asked too often", "")
     table = _heard(con, table, f, residents)
     return table.sort_values(["kind", "busiest_window"], ascending=[False, False], ignore_index=True)
+
+
+CONTACT_COLUMNS = {"kind": str, "group": str, "activities": "int64", "busiest_window": "int64",
+                   "window_start": "datetime64[ns]", "activities_per_10k": float, "busiest_per_10k": float,
+                   "flag": str, "respondents": float, "respondents_per_1000": float}
+
+
+def _empty_contacts() -> pd.DataFrame:
+    """The contacts table with no rows, and the columns (and types) it has when there are some."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CONTACT_COLUMNS.items()})
 
 
 def _heard(con: Store, table: pd.DataFrame, f: dict[str, str], residents: pd.Series) -> pd.DataFrame:

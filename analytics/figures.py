@@ -55,8 +55,19 @@ def shared(fig: go.Figure) -> SharedFigure:
     return fig
 
 
+def safe(values):
+    """Names from the pack or the ledger as plotly must be given them: plotly reads <b>, <i>, <br> and
+    <a href=…> in every title, label, legend and hover text, so &, < and > are written as entities, which plotly
+    shows as typed (issue 19). A str or a Series (of text; other types are returned unchanged)."""
+    if isinstance(values, str):
+        return values.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if isinstance(values, pd.Series) and (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return values.map(lambda v: safe(v) if isinstance(v, str) else v)
+    return values
+
+
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0, font=dict(size=16)), height=height, font=FONT,
+    fig.update_layout(title=dict(text=safe(title), x=0, font=dict(size=16)), height=height, font=FONT,
                       margin=dict(l=10, r=10, t=50, b=10), paper_bgcolor="white", plot_bgcolor="white",
                       legend=dict(orientation="h", y=-0.15))
     return fig
@@ -67,17 +78,17 @@ def choropleth(layer: MapLayer, frame: pd.DataFrame, code: str, value: str, metr
     """A choropleth without a tile base map. Withheld values (NaN) are drawn grey and say so on hover."""
     shown = frame[frame[value].notna()]
     hidden = frame[frame[value].isna()]
-    names = shown[hover_name] if hover_name else shown[code]
+    names = safe(shown[hover_name] if hover_name else shown[code])
     fig = go.Figure(go.Choroplethmap(
         geojson=layer.source, locations=shown[code], z=shown[value], featureidkey="id", colorscale=SEQUENTIAL,
-        marker=dict(line=dict(width=0.3, color="white")), colorbar=dict(title=metric.unit, thickness=12),
-        text=names, hovertemplate="%{text}<br>" + metric.label + ": %{z:,.1f}<extra></extra>"))
+        marker=dict(line=dict(width=0.3, color="white")), colorbar=dict(title=safe(metric.unit), thickness=12),
+        text=names, hovertemplate="%{text}<br>" + safe(metric.label) + ": %{z:,.1f}<extra></extra>"))
     if len(hidden):
         fig.add_trace(go.Choroplethmap(
             geojson=layer.source, locations=hidden[code], z=[0] * len(hidden), featureidkey="id", showscale=False,
             colorscale=[[0, "#bdbdbd"], [1, "#bdbdbd"]], marker=dict(line=dict(width=0.3, color="white")),
-            text=hidden[hover_name] if hover_name else hidden[code],
-            hovertemplate="%{text}<br>" + metric.label + ": withheld (small number)<extra></extra>"))
+            text=safe(hidden[hover_name] if hover_name else hidden[code]),
+            hovertemplate="%{text}<br>" + safe(metric.label) + ": withheld (small number)<extra></extra>"))
     fig.update_layout(map=dict(style="white-bg", **layer.view))
     return _layout(fig, title, height=480)
 
@@ -91,11 +102,11 @@ def categorical_map(layer: MapLayer, frame: pd.DataFrame, code: str, category: s
         if part.empty:
             continue
         fig.add_trace(go.Choroplethmap(
-            geojson=layer.source, locations=part[code], z=[1] * len(part), featureidkey="id", name=label,
+            geojson=layer.source, locations=part[code], z=[1] * len(part), featureidkey="id", name=safe(label),
             showlegend=True, showscale=False, colorscale=[[0, colour], [1, colour]],
             marker=dict(line=dict(width=0.3, color="white")),
-            text=hover.loc[part.index] if hover is not None else part[code],
-            hovertemplate="%{text}<extra>" + label + "</extra>"))
+            text=safe(hover.loc[part.index] if hover is not None else part[code]),
+            hovertemplate="%{text}<extra>" + safe(label) + "</extra>"))
     fig.update_layout(map=dict(style="white-bg", **layer.view))
     return _layout(fig, title, height=480)
 
@@ -105,6 +116,7 @@ def pyramid(frame: pd.DataFrame, title: str, overlay: pd.DataFrame | None = None
     """Age–sex pyramid of % shares (men to the left). `frame`: sex, age_band, share, partnership_share;
     `overlay` (optional): sex, age_band, share — e.g. the projected year, drawn as an outline."""
     fig = go.Figure()
+    overlay_name, reference_name = safe(overlay_name), safe(reference_name)
     for sex, sign in (("M", -1), ("F", 1)):
         part = frame[frame["sex"] == sex]
         fig.add_trace(go.Bar(y=part["age_band"], x=sign * part["share"], orientation="h", name=SEX_NAMES[sex],
@@ -136,15 +148,16 @@ def lines(frame: pd.DataFrame, x: str, y: str, series: str, title: str, y_title:
     """One line per series with markers of different shapes, labelled at the end (not by colour alone)."""
     symbols = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
     fig = go.Figure()
-    for i, (name, part) in enumerate(frame.groupby(series, sort=False)):
-        fig.add_trace(go.Scatter(x=part[x], y=part[y], name=str(name), mode="lines+markers",
+    for i, (key, part) in enumerate(frame.groupby(series, sort=False)):
+        name = safe(str(key))
+        fig.add_trace(go.Scatter(x=part[x], y=part[y], name=name, mode="lines+markers",
                                  line=dict(color=QUALITATIVE[i % len(QUALITATIVE)]),
                                  marker=dict(symbol=symbols[i % len(symbols)], size=6),
                                  hovertemplate=f"{name}, %{{x}}: %{{y{hover_format}}}<extra></extra>"))
         last = part.iloc[-1]
-        fig.add_annotation(x=last[x], y=last[y], text=str(name), showarrow=False, xanchor="left", xshift=6,
+        fig.add_annotation(x=last[x], y=last[y], text=name, showarrow=False, xanchor="left", xshift=6,
                            font=dict(size=12, color=QUALITATIVE[i % len(QUALITATIVE)]))
-    fig.update_layout(yaxis_title=y_title, xaxis_title=None)
+    fig.update_layout(yaxis_title=safe(y_title), xaxis_title=None)
     return _layout(fig, title)
 
 
@@ -153,12 +166,12 @@ def stacked_shares(frame: pd.DataFrame, category: str, stack: str, value: str, t
     """Horizontal 100% stacked bars with the share written on each segment."""
     fig = go.Figure()
     for i, (key, part) in enumerate(frame.groupby(stack, sort=True)):
-        name = (stack_names or {}).get(key, str(key))
-        fig.add_trace(go.Bar(y=part[category], x=part[value], name=name, orientation="h",
+        name = safe((stack_names or {}).get(key, str(key)))
+        fig.add_trace(go.Bar(y=safe(part[category]), x=part[value], name=name, orientation="h",
                              marker_color=ramp(i, frame[stack].nunique()),
                              text=[f"{v:.0f}%" if v >= 4 else "" for v in part[value]], textposition="inside",
                              hovertemplate="%{y}, " + name + ": %{x:.1f}%<extra></extra>"))
-    fig.update_layout(barmode="stack", xaxis=dict(title=x_title, range=[0, 100]))
+    fig.update_layout(barmode="stack", xaxis=dict(title=safe(x_title), range=[0, 100]))
     return _layout(fig, title)
 
 
@@ -190,14 +203,14 @@ def bars(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str, error: t
     if error:
         err = dict(type="data", symmetric=False, array=frame[error[1]] - frame[x],
                    arrayminus=frame[x] - frame[error[0]], color="#333333", thickness=1.2)
-    fig = go.Figure(go.Bar(y=frame[y], x=frame[x], orientation="h", error_x=err,
+    fig = go.Figure(go.Bar(y=safe(frame[y]), x=frame[x], orientation="h", error_x=err,
                            marker_color=frame[colour] if colour else QUALITATIVE[0],
                            text=[text_format.format(v) if pd.notna(v) else "withheld" for v in frame[x]],
                            textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.2f}<extra></extra>"))
     if reference is not None and not pd.isna(reference):
         fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
-    fig.update_layout(xaxis_title=x_title, yaxis=dict(autorange="reversed"))
+    fig.update_layout(xaxis_title=safe(x_title), yaxis=dict(autorange="reversed"))
     return _layout(fig, title, height=max(300, 60 + 28 * len(frame)))
 
 
@@ -207,9 +220,10 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, title: str, label: 
     grid = frame.pivot(index=y, columns=x, values=value)
     logged = np.log2(grid.astype(float).clip(lower=1 / 8, upper=8))
     text = grid.map(lambda v: "withheld" if pd.isna(v) else f"{v:.2f}")
-    fig = go.Figure(go.Heatmap(z=logged.to_numpy(), x=list(grid.columns), y=list(grid.index), text=text.to_numpy(),
+    fig = go.Figure(go.Heatmap(z=logged.to_numpy(), x=[safe(str(c)) for c in grid.columns],
+                               y=[safe(str(r)) for r in grid.index], text=text.to_numpy(),
                                texttemplate="%{text}", colorscale=DIVERGING, zmid=0, zmin=-3, zmax=3,
-                               colorbar=dict(title=label, tickvals=[-3, -1, 0, 1, 3],
+                               colorbar=dict(title=safe(label), tickvals=[-3, -1, 0, 1, 3],
                                              ticktext=["⅛", "½", "1", "2", "8"]),
                                hovertemplate="%{y}, %{x}: %{text}<extra></extra>", xgap=2, ygap=2))
     fig.update_layout(xaxis=dict(side="top", tickangle=-30), yaxis=dict(autorange="reversed"))
@@ -220,12 +234,13 @@ def stacked_bars(frame: pd.DataFrame, x: str, y: str, stack: str, title: str, y_
     """Vertical stacked bars (e.g. activities per month by method), a pattern per series besides colour."""
     patterns = ("", "/", "\\", "x", "-", "|", "+", ".")
     fig = go.Figure()
-    for i, (name, part) in enumerate(frame.groupby(stack, sort=True)):
-        fig.add_trace(go.Bar(x=part[x], y=part[y], name=str(name).replace("_", " "),
+    for i, (key, part) in enumerate(frame.groupby(stack, sort=True)):
+        name = safe(str(key).replace("_", " "))
+        fig.add_trace(go.Bar(x=part[x], y=part[y], name=name,
                              marker=dict(color=QUALITATIVE[i % len(QUALITATIVE)],
                                          pattern_shape=patterns[i % len(patterns)]),
-                             hovertemplate="%{x|%b %Y}: %{y}<extra>" + str(name).replace("_", " ") + "</extra>"))
-    fig.update_layout(barmode="stack", yaxis_title=y_title)
+                             hovertemplate="%{x|%b %Y}: %{y}<extra>" + name + "</extra>"))
+    fig.update_layout(barmode="stack", yaxis_title=safe(y_title))
     return _layout(fig, title)
 
 
@@ -272,13 +287,13 @@ def paired_bars(frame: pd.DataFrame, y: str, series: dict[str, str], title: str,
     interval whiskers ({column: (low, high)}) and dashed reference lines."""
     patterns = ("", "/", "x", "\\")
     fig = go.Figure()
-    for i, (column, name) in enumerate(series.items()):
+    for i, (column, name) in enumerate((column, safe(name)) for column, name in series.items()):
         err = None
         if errors and column in errors:
             low, high = errors[column]
             err = dict(type="data", symmetric=False, array=frame[high] - frame[column],
                        arrayminus=frame[column] - frame[low], color="#333333", thickness=1.2)
-        fig.add_trace(go.Bar(y=frame[y], x=frame[column], name=name, orientation="h", error_x=err,
+        fig.add_trace(go.Bar(y=safe(frame[y]), x=frame[column], name=name, orientation="h", error_x=err,
                              marker=dict(color=QUALITATIVE[i % len(QUALITATIVE)],
                                          pattern_shape=patterns[i % len(patterns)]),
                              text=[text_format.format(v) if pd.notna(v) else "withheld" for v in frame[column]],
@@ -288,7 +303,7 @@ def paired_bars(frame: pd.DataFrame, y: str, series: dict[str, str], title: str,
                              cliponaxis=False, hovertemplate="%{y}, " + name + ": %{x:,.2f}<extra></extra>"))
     for reference in references:
         fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
-    fig.update_layout(barmode="group", xaxis_title=x_title, yaxis=dict(autorange="reversed"))
+    fig.update_layout(barmode="group", xaxis_title=safe(x_title), yaxis=dict(autorange="reversed"))
     return _layout(fig, title, height=max(320, 90 + 44 * len(frame)))
 
 

@@ -62,12 +62,26 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("respondents", "Respondents", "people", "People who gave details (a response row) in activities "
            "matching the filters.", "higher is better", _LEDGER),
     Metric("respondents_per_1000", "Respondents per 1,000 residents", "per 1,000",
-           "Respondents living in the area per 1,000 residents, with a 95% interval (Byar's method; exact "
-           "Poisson below 10).", "higher is better", _LEDGER, "{:.1f}"),
+           "Respondents living in the area per 1,000 residents. For localities the 95% interval allows for people "
+           "coming in activities (as the representation ratio's does) and the flag says whether the locality's "
+           "share of respondents is clearly below or above its share of residents; for neighbourhoods the interval "
+           "is Byar's (exact Poisson below 10).", "higher is better", _LEDGER, "{:.1f}"),
     Metric("representation_ratio", "Representation ratio", "ratio",
            "The group's share of respondents divided by its share of the population: 1 = heard in proportion, "
-           "below 1 = under-reached. Interval from the Wilson interval of the respondent share.",
+           "below 1 = under-reached. The 95% interval is Wilson's on the effective number of respondents: "
+           "activities count as clusters (an open partnership-wide survey's answers count one by one), and where "
+           "the population is an estimate with a range the interval covers the range too. Communities with a "
+           "target instead of an estimate: respondents ÷ target, no interval.",
            "closer to 1 is better", _LEDGER, "{:.2f}"),
+    Metric("cluster_design_effect", "Design effect (activities)", "ratio",
+           "How many times the variance of a group's share is larger because people come in activities rather "
+           "than one by one (linearised, activities as clusters; never below the dimension's pooled value). Its "
+           "square root is how many times wider the interval is.", "closer to 1 is better", _LEDGER, "{:.1f}"),
+    Metric("under_reached", "Under-reached groups", "groups",
+           "Groups (localities, deprivation quintiles, age–sex groups and communities) heard less than their "
+           "share of residents and need by a ratio below the pack's band (0.8 unless set), with chance ruled out "
+           "across each kind of group at once (Holm's method, 5%), and not heard more than their share of "
+           "residents; and communities with fewer heard than their target.", "lower is better", _LEDGER),
     Metric("proportional_similarity", "Proportional similarity", "0–1",
            "Σ over groups of the smaller of population share and respondent share: 1 = respondents mirror the "
            "population exactly.", "higher is better", _LEDGER, "{:.2f}"),

@@ -78,7 +78,8 @@ def variants(con: Store) -> pd.DataFrame:
 
 
 def projection(con: Store, locality: str = ALL, variant: str = "principal") -> pd.DataFrame:
-    """Ratio-method projection. Columns: year, sex, age_band, population (fractional people)."""
+    """Ratio-method projection: small areas' shares of the partnership's projection (or of the locality's own,
+    where the pack publishes one), summed. Columns: year, sex, age_band, population (fractional people)."""
     return con.query("projection_by_band", locality=locality, variant=variant)
 
 

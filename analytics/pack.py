@@ -15,11 +15,13 @@ import pandas as pd
 import shapely
 
 from analytics import batches, config
-from analytics.schema import ALL_FILES, DOMAINS, FileSpec, PackInvalid, Problem, read_csv, reference_problems
+from analytics.schema import (ALL_FILES, DOMAINS, YEAR_MAX, YEAR_MIN, FileSpec, PackInvalid, Problem, read_csv,
+                              reference_problems, whole_number_problem)
 
 META_DEFAULTS = {"area_label": "small area", "neighbourhood_label": "neighbourhood",
                  "deprivation_index": "deprivation index", "suppress_below": config.DEFAULT_SUPPRESS_BELOW,
                  "synthetic": False}
+SUPPRESS_RANGE = (1, 100)  # pack.toml suppress_below: 0 would show every count of people, however small
 AREA_PROPERTIES = ("area_code", "area_name", "neighbourhood_code", "neighbourhood_name", "locality")
 
 
@@ -89,11 +91,38 @@ def _read_meta(path: Path, problems: list[Problem]) -> dict:
     if "country" in meta and meta["country"] not in config.COUNTRIES:
         problems.append(Problem("pack.toml", f"expected one of: {', '.join(config.COUNTRIES)}", column="country",
                                 value=str(meta["country"])))
-    for key in ("base_year", "suppress_below"):
-        if key in meta and (not isinstance(meta[key], int) or meta[key] < 0):
-            problems.append(Problem("pack.toml", "expected a whole number, without quotes", column=key,
-                                    value=str(meta[key])))
+    if "base_year" in meta and (problem := whole_number_problem("pack.toml", "base_year", meta["base_year"],
+                                                                YEAR_MIN, YEAR_MAX)):
+        problems.append(problem)
+    # Issue 19: 0 (nothing withheld) and true (a bool, which Python counts as 1) were accepted.
+    if problem := whole_number_problem("pack.toml", "suppress_below", meta["suppress_below"], *SUPPRESS_RANGE,
+                                       hint="; counts of people under it are withheld (5 is usual)"):
+        problems.append(problem)
+    problems += _band_problems(meta)
     return meta
+
+
+def _band_problems(meta: dict) -> list[Problem]:
+    """flag_ratio_low / flag_ratio_high (optional): numbers with 0 < low ≤ 1 ≤ high, e.g. 0.8 and 1.25."""
+    low, high = meta.get("flag_ratio_low", 0.8), meta.get("flag_ratio_high", 1.25)
+    fine = all(type(v) in (int, float) for v in (low, high)) and 0 < low <= 1 <= high < float("inf")
+    if fine:
+        return []
+    return [Problem("pack.toml", "expected numbers without quotes with 0 < flag_ratio_low ≤ 1 ≤ flag_ratio_high "
+                    "(e.g. 0.8 and 1.25): representation ratios between them are too close to 1 to flag",
+                    column=key, value=str(meta.get(key, ""))) for key in ("flag_ratio_low", "flag_ratio_high")
+            if key in meta]
+
+
+def file_problems(path: Path) -> list[Problem]:
+    """The checks of pack.toml and of each contract file present in `path`, file by file (no references between
+    files): what an importer runs on the pack it has written before that pack replaces anything."""
+    problems: list[Problem] = []
+    _read_meta(path, problems)
+    for spec in ALL_FILES:
+        if (path / spec.name).is_file():
+            problems += read_csv(path / spec.name, spec)[1]
+    return problems
 
 
 def _read_areas(path: Path, problems: list[Problem]) -> tuple[dict, pd.DataFrame]:

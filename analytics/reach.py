@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics import config, stats
+from analytics import config, design, stats
 from analytics.db import Store
 from analytics.disclosure import WITHHELD, suppress, suppress_also
 
@@ -18,7 +18,8 @@ FILTERS = {"date_from": "0001-01-01", "date_to": "9999-12-31", "method": "All", 
            "locality": "All"}
 DIMENSIONS = ("locality", "quintile", "sex", "age_band", "age_group", "community")
 AGE_GROUPS = {"15-34": (15, 34), "35-64": (35, 64), "65-84": (65, 84), "85+": (85, 200)}
-DERIVED = ("respondent_share", "ratio", "ratio_low", "ratio_high")
+DERIVED = ("respondent_share", "ratio", "ratio_low", "ratio_high", "design_effect")
+SHORTFALL = DERIVED + ("shortfall", "shortfall_low", "shortfall_high")
 
 
 class ReachInputError(ValueError):
@@ -70,68 +71,147 @@ def population_cells(con: Store, min_age: int = 15, locality: str = "All") -> pd
     return cells if locality == "All" else cells[cells["locality"] == locality]
 
 
-def _ratios(table: pd.DataFrame, n: float, share: pd.Series) -> pd.DataFrame:
-    """Shares, the representation ratio with its Wilson-based interval, and the flag."""
+def design_cells(con: Store, min_age: int = 15, **given: str) -> pd.DataFrame:
+    """Respondents by activity_id (with open_survey), locality, quintile, sex, age_band and age_group: the
+    clusters analytics/design.py needs."""
+    return _with_age_group(con.query("design_cells", surveys=list(design.SURVEY_METHODS), **filters(**given)),
+                           min_age)
+
+
+# Hidden columns _ratios adds for _decide, which drops them: the exact count, the test's p-value and the gap
+# ratio, and the same two for a count of threshold − 1 (what a withheld group's flag may rest on).
+_HIDDEN = ("_count", "_p", "_gap", "_p_small", "_gap_small")
+
+
+def _ratios(table: pd.DataFrame, units: design.Units, share: pd.Series, limit: int,
+            share_range: tuple[pd.Series, pd.Series] | None = None) -> pd.DataFrame:
+    """Shares, the representation ratio with its design-based 95% interval, the design effect, and what
+    _decide needs to flag each group after suppression. `share_range` (low, high) is the population share's
+    range where the population is an estimate; the ratio interval then covers it (analytics/design.py)."""
     table = table.copy()
-    table["respondent_share"] = table["respondents"] / n if n else np.nan
-    low, high = stats.wilson_interval(table["respondents"].to_numpy(), np.full(len(table), max(n, 1)))
+    n, s = units.n, share.to_numpy(float)
+    low_s, high_s = (s, s) if share_range is None else (share_range[0].fillna(share).to_numpy(float),
+                                                       share_range[1].fillna(share).to_numpy(float))
+    got = design.share_design(units)
+    heard = table["respondents"].to_numpy(float)
+    table["respondent_share"] = heard / n if n else np.nan
+    low, high = design.share_interval(heard, n, got.deff, got.df)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["ratio"] = table["respondent_share"] / share
-        table["ratio_low"], table["ratio_high"] = low / share, high / share
-    table["flag"] = np.select([share.isna() | (share <= 0), table["ratio_high"] < 1, table["ratio_low"] > 1],
-                              ["no denominator", "under", "over"], "in line")
-    table["_n"], table["_share"] = n, share.to_numpy()  # for _withhold_flags, which drops them
+        table["ratio"] = table["respondent_share"] / s
+        table["ratio_low"], table["ratio_high"] = low / high_s, high / low_s
+    table["design_effect"] = got.deff
+    usable = np.isfinite(s) & (s > 0)
+    table["flag"] = np.where(usable, "in line", "no denominator")
+    small = np.full(len(table), max(limit - 1, 0) / n) if n else np.zeros(len(table))
+    for suffix, p, deff in (("", table["respondent_share"].fillna(0).to_numpy(float), got.deff),
+                            ("_small", small, np.full(len(table), got.pooled_deff))):
+        table[f"_p{suffix}"] = np.where(usable, design.p_values(p, n, deff, got.df, low_s, high_s), 1.0)
+        table[f"_gap{suffix}"] = np.where(usable, design.gap_ratio(p, low_s, high_s), 1.0)
+    table["_count"] = heard
     return table
 
 
-def _withhold_flags(table: pd.DataFrame, limit: int) -> pd.DataFrame:
-    """A withheld group's flag would bound its count ('over' says at least so many were heard), so it shows the
-    flag its count would have at most (limit − 1): 'under' when even that lies wholly below 1, which withholding
-    says already, else 'withheld'. Groups measured against a target use the target's Poisson interval."""
+def _against_targets(table: pd.DataFrame) -> pd.DataFrame:
+    """Groups with no reliable denominator but a target_min: a count against a goal, not an estimate, so the
+    ratio is respondents ÷ target with no interval, and the flag says whether the target is met."""
+    target = table["target_min"].astype(float) if "target_min" in table else pd.Series(np.nan, index=table.index)
+    use = (table["flag"] == "no denominator") & target.gt(0)
+    table.loc[use, "ratio"] = table.loc[use, "respondents"] / target[use]
+    table.loc[use, ["ratio_low", "ratio_high", "design_effect"]] = np.nan
+    table.loc[use, "flag"] = np.where(table.loc[use, "respondents"] < target[use], "under target", "target met")
+    return table
+
+
+def _decide(table: pd.DataFrame, limit: int, band: tuple[float, float], out: str = "flag",
+            suffix: str = "") -> pd.DataFrame:
+    """Flag the groups of one table (a family) once suppression is known: 'under' / 'over' where Holm's test
+    rejects "heard in proportion" at 5% family-wise and the gap ratio lies outside `band`, else 'in line'.
+    A withheld group may only say what withholding says already: 'under' when even threshold − 1 heard would be
+    flagged under (only for a group withheld for its own small count), else 'withheld'; its place in Holm's
+    family is taken by that bound's p-value (never smaller than its own), so shown flags do not depend on it.
+    Target groups: 'under target' / 'target met', and 'withheld' unless withholding already implies the first."""
     table = table.copy()
-    hidden = table["withheld"].to_numpy(bool) & (table["flag"] != "no denominator").to_numpy()
-    if hidden.any():
-        most = np.full(int(hidden.sum()), float(max(limit - 1, 0)))
-        rows = table.loc[hidden]
-        _, high = stats.wilson_interval(most, np.maximum(rows["_n"].to_numpy(float), np.maximum(most, 1)))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            high = high / rows["_share"].to_numpy(float)
-        target = rows["target_min"].astype(float).to_numpy() if "target_min" in rows else np.full(len(rows), np.nan)
-        by_target = rows["population"].isna().to_numpy() & (target > 0)
-        if by_target.any():
-            high[by_target] = stats.rate_interval(most[by_target], target[by_target])[1]
-        table.loc[hidden, "flag"] = np.where(high < 1, "under", WITHHELD)
-        if "vs_residents" in table:
-            table.loc[hidden, "vs_residents"] = WITHHELD
-    return table.drop(columns=["_n", "_share"])
+    hidden = table["withheld"].to_numpy(bool)
+    primary = hidden & (table["_count"].to_numpy(float) < limit)
+    tested = (table[out] != "no denominator").to_numpy() & ~table[out].isin(["under target", "target met"])
+    gap = np.where(hidden, table[f"_gap_small{suffix}"], table[f"_gap{suffix}"])
+    p = np.where(hidden, np.where(primary & (gap < 1), table[f"_p_small{suffix}"], 1.0), table[f"_p{suffix}"])
+    reject = np.zeros(len(table), bool)
+    reject[tested] = design.holm(p[tested])
+    verdict = np.select([reject & (gap < band[0]), reject & (gap > band[1])], ["under", "over"], "in line")
+    table.loc[tested, out] = np.where(hidden, np.where(verdict == "under", "under", WITHHELD), verdict)[tested]
+    if "target_min" in table:
+        target = table["target_min"].astype(float).to_numpy()
+        targeted = hidden & table[out].isin(["under target", "target met"]).to_numpy()
+        table.loc[targeted, out] = np.where(primary & (target >= limit), "under target", WITHHELD)[targeted]
+    return table
+
+
+def _finish(table: pd.DataFrame, limit: int, band: tuple[float, float]) -> pd.DataFrame:
+    return _decide(table, limit, band).drop(columns=list(_HIDDEN))
 
 
 def representation(con: Store, dimension: str | tuple[str, ...], min_age: int = 15, **given: str) -> pd.DataFrame:
     """One row per group. Columns: group, <dimension columns>, respondents, population, respondent_share,
-    population_share, ratio, ratio_low, ratio_high, flag (under / over / in line / no denominator), withheld.
+    population_share, ratio, ratio_low, ratio_high (95%, design-based: analytics/design.py), design_effect,
+    flag (under / over / in line / no denominator / under target / target met / withheld), withheld.
     Communities without a population estimate are measured against their target_min (population_share blank,
-    ratio = respondents ÷ target with a Poisson interval)."""
+    ratio = respondents ÷ target, no interval)."""
     dims, limit = _dims(dimension), threshold(con)
     table = _representation_raw(con, dims, min_age, **given)
+    gaps = flag_band(con)
     if "community" not in dims:
-        return _withhold_flags(suppress(table, "respondents", limit, DERIVED, additive=dims), limit)
+        return _finish(suppress(table, "respondents", limit, DERIVED, additive=dims), limit, gaps)
     # People belong to several communities, so communities do not add up; but within one community the
     # localities add up to (at most) the community's total shown beside them, so each community is a line.
     others = tuple(d for d in dims if d != "community")
-    return _withhold_flags(suppress(table, "respondents", limit, DERIVED, additive=() if others else None,
-                                    totals=(("community",),) if others else ()), limit)
+    return _finish(suppress(table, "respondents", limit, DERIVED, additive=() if others else None,
+                            totals=(("community",),) if others else ()), limit, gaps)
+
+
+def flag_band(con: Store) -> tuple[float, float]:
+    """Ratios between these two are too close to 1 to flag (pack.toml's flag_ratio_low / flag_ratio_high)."""
+    return design.band(con.meta())
+
+
+def clustering(con: Store, dimension: str, min_age: int = 15, **given: str) -> dict[str, float]:
+    """How clustered the respondents of a representation table are: activities (clusters), open_surveys (counted
+    respondent by respondent), design_effect (pooled over the dimension's groups) and wider (how many times
+    wider the intervals are than if respondents were independent: √design_effect)."""
+    dims = _dims(dimension)
+    f = filters(**given)
+    if "community" in dims:
+        cells = design_cells(con, min_age, **f)
+        heard = con.query("community_respondents", min_age=min_age, **f)
+        keys = con.query("community_denominators", locality=f["locality"])
+        units = design.Units.from_cells(heard, cells, keys, ["community"])
+    else:
+        keys = population_cells(con, min_age, f["locality"]).groupby(list(dims), as_index=False).size()
+        cells = _in_groups(design_cells(con, min_age, **f), keys, dims)
+        units = design.Units.from_cells(cells, cells, keys, list(dims))
+    got = design.share_design(units)
+    return {"activities": got.activities, "open_surveys": got.open_surveys,
+            "design_effect": got.pooled_deff, "wider": float(np.sqrt(got.pooled_deff))}
 
 
 def _representation_raw(con: Store, dims: tuple[str, ...], min_age: int, **given: str) -> pd.DataFrame:
     if "community" in dims:
         return _community_representation(con, dims, min_age, **given)
     f = filters(**given)
-    resp = respondent_cells(con, min_age, **f)
-    table = _cell_table(resp, population_cells(con, min_age, f["locality"]), dims, "population")
+    cells = design_cells(con, min_age, **f)
+    table = _cell_table(cells, population_cells(con, min_age, f["locality"]), dims, "population")
     table["population_share"] = table["population"] / table["population"].sum()
-    table = _ratios(table, table["respondents"].sum(), table["population_share"])
+    cells = _in_groups(cells, table, dims)
+    units = design.Units.from_cells(cells, cells, table, list(dims))
+    table = _ratios(table, units, table["population_share"], threshold(con))
     table.insert(0, "group", _group_names(table, dims))
     return table
+
+
+def _in_groups(cells: pd.DataFrame, table: pd.DataFrame, dims: tuple[str, ...]) -> pd.DataFrame:
+    """The cells of respondents in the table's groups: every dimension known and with a population (sex 'X' has
+    none), so shares of respondents are shares of those the population can be compared with."""
+    return cells.merge(table[list(dims)], on=list(dims))
 
 
 def _cell_table(resp: pd.DataFrame, base: pd.DataFrame, dims: tuple[str, ...], value: str) -> pd.DataFrame:
@@ -173,42 +253,33 @@ def _communities_by_locality(con: Store, min_age: int, f: dict[str, str]) -> pd.
     pass per locality took 2.6 s on a national-scale pack)."""
     anywhere = {**f, "locality": config.ALL_LOCALITIES}
     rows = con.query("community_respondents", min_age=min_age, **anywhere)
-    heard = {place: part.groupby("community")["respondents"].sum() for place, part in rows.groupby("locality")}
-    n = respondent_cells(con, min_age, **anywhere).groupby("locality")["respondents"].sum()
+    cells = design_cells(con, min_age, **anywhere)
     residents = population_cells(con, min_age).groupby("locality")["population"].sum()
-    none = pd.Series(dtype="int64", index=pd.Index([], name="community"))
-    return pd.concat([_communities_in(con, place, min_age, f, n=n.get(place, 0), residents=residents[place],
-                                      heard=heard.get(place, none)) for place in sorted(residents.index)],
-                     ignore_index=True)
+    return pd.concat([_communities_in(con, place, min_age, f, cells=cells[cells["locality"] == place],
+                                      residents=residents[place], heard=rows[rows["locality"] == place])
+                      for place in sorted(residents.index)], ignore_index=True)
 
 
-def _communities_in(con: Store, place: str, min_age: int, f: dict[str, str], n: float | None = None,
-                    residents: float | None = None, heard: pd.Series | None = None) -> pd.DataFrame:
-    """Community representation among respondents living in `place` ('All' = anywhere); `n` (respondents
-    there), `residents` and `heard` (respondents by community), when the caller has them already."""
+def _communities_in(con: Store, place: str, min_age: int, f: dict[str, str], cells: pd.DataFrame | None = None,
+                    residents: float | None = None, heard: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Community representation among respondents living in `place` ('All' = anywhere); `cells` (design_cells
+    of respondents there), `residents` and `heard` (community_respondents rows there), when the caller has
+    them already. A community's population range gives its share's range."""
     scoped = {**f, "locality": place}
     if heard is None:
-        heard = con.query("community_respondents", min_age=min_age, **scoped).groupby("community")["respondents"].sum()
-    n = respondent_cells(con, min_age, **scoped)["respondents"].sum() if n is None else n
+        heard = con.query("community_respondents", min_age=min_age, **scoped)
+    cells = design_cells(con, min_age, **scoped) if cells is None else cells
     if residents is None:
         residents = population_cells(con, min_age, place)["population"].sum()
-    table = con.query("community_denominators", locality=place).set_index("community")
-    table["respondents"] = heard.reindex(table.index).fillna(0)
-    table["population_share"] = (table["population"].astype(float) / residents).clip(upper=1)
-    table = _ratios(table.reset_index(), n, table["population_share"].reset_index(drop=True))
+    table = con.query("community_denominators", locality=place)
+    table["respondents"] = table["community"].map(heard.groupby("community")["respondents"].sum()).fillna(0)
+    shares = {c: (table[c].astype(float) / residents).clip(upper=1)
+              for c in ("population", "population_low", "population_high")}
+    table["population_share"] = shares["population"]
+    units = design.Units.from_cells(heard, cells, table, ["community"])
+    table = _ratios(table, units, table["population_share"], threshold(con),
+                    (shares["population_low"], shares["population_high"]))
     return _against_targets(table).assign(locality=place)
-
-
-def _against_targets(table: pd.DataFrame) -> pd.DataFrame:
-    """Groups with no reliable denominator: respondents ÷ target_min, interval from the Poisson count."""
-    target = table["target_min"].astype(float)
-    use = table["population"].isna() & target.gt(0)
-    if use.any():
-        low, high = stats.rate_interval(table.loc[use, "respondents"].to_numpy(), target[use].to_numpy())
-        table.loc[use, "ratio"] = table.loc[use, "respondents"] / target[use]
-        table.loc[use, "ratio_low"], table.loc[use, "ratio_high"] = low, high
-        table.loc[use, "flag"] = np.select([high < 1, low > 1], ["under", "over"], "in line")
-    return table
 
 
 def scores(con: Store, dimension: str = "age_band+sex", by: str | None = None, min_age: int = 15,
@@ -247,27 +318,35 @@ def ledger_options(con: Store) -> dict[str, list[str]]:
 
 def coverage_by_locality(con: Store, **given: str) -> pd.DataFrame:
     """Columns: locality, residents, activities (held there, not counting partnership-wide ones), participants,
-    respondents, per_1000 with per_1000_low/high (95%, Byar/exact), control_low/high (the partnership rate's
-    99.8% funnel limits at this population, per 1,000) and flag ('below', 'above' or 'within' the limits)."""
+    respondents, per_1000 with per_1000_low/high (95%, design-based: the locality's share of respondents with a
+    known home, clustered by activity, as a rate), design_effect and flag ('below', 'above' or 'within': the
+    locality's share of respondents against its share of residents, flagged as representation flags are). The
+    comparison is always with the whole partnership, so a locality's flag is the same with the filter on it."""
     f = filters(**given)
-    resp = respondent_cells(con, 0, **f).groupby("locality")["respondents"].sum()
+    anywhere = {**f, "locality": "All"}
+    cells = design_cells(con, 0, **anywhere)
     residents = population_cells(con, 0).groupby("locality")["population"].sum()
-    acts = con.query("activities_filtered", **f)
+    acts = con.query("activities_filtered", **anywhere)
     acts = acts[acts["locality"] != config.ALL_LOCALITIES].groupby("locality")
     table = pd.DataFrame({"residents": residents, "activities": acts.size(), "participants": acts["participants"].sum(),
-                          "respondents": resp}).fillna(0).rename_axis("locality").reset_index()
-    table = _rates(table, "respondents", "residents")
-    rate = table["respondents"].sum() / table["residents"].sum()
-    expected = rate * table["residents"]
-    low, high = stats.funnel_limits(expected.to_numpy(), 0.998)
-    table["control_low"], table["control_high"] = 1000 * low / table["residents"], 1000 * high / table["residents"]
-    table["flag"] = np.select([table["per_1000"] < table["control_low"], table["per_1000"] > table["control_high"]],
-                              ["below", "above"], "within")
+                          "respondents": cells.groupby("locality")["respondents"].sum()})
+    table = table.fillna(0).rename_axis("locality").reset_index()
+    cells = _in_groups(cells, table, ("locality",))
+    units = design.Units.from_cells(cells, cells, table, ["locality"])
+    rated = _ratios(table, units, table["residents"] / table["residents"].sum(), threshold(con))
+    # share → respondents per 1,000 residents: p·N/residents; the interval's ratio × share gives its p.
+    table = rated.assign(per_1000=1000 * rated["respondent_share"] * units.n / rated["residents"],
+                         per_1000_low=1000 * rated["ratio_low"] * units.n / rated["residents"].sum(),
+                         per_1000_high=1000 * rated["ratio_high"] * units.n / rated["residents"].sum())
+    limit = threshold(con)
+    table = suppress(table, "respondents", limit, ("per_1000", "per_1000_low", "per_1000_high", *DERIVED),
+                     additive=("locality",))
+    table = _finish(table, limit, flag_band(con))  # the whole partnership is the family, filter or not
+    table["flag"] = table["flag"].replace({"under": "below", "over": "above", "in line": "within"})
     if f["locality"] != "All":
         table = table[table["locality"] == f["locality"]]
-    table = suppress(table, "respondents", threshold(con), ("per_1000", "per_1000_low", "per_1000_high"),
-                     additive=("locality",))
-    return suppress_also(table, "participants", threshold(con), additive=("locality",))
+    table = table.drop(columns=["respondent_share", "ratio", "ratio_low", "ratio_high"])
+    return suppress_also(table, "participants", limit, additive=("locality",))
 
 
 def overall_rate(con: Store, **given: str) -> float:
@@ -339,6 +418,7 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
     withheld group its lower bound expected − threshold, so small groups still rank)."""
     f = filters(**given)
     resp = respondent_cells(con, min_age, **f)
+    cells = design_cells(con, min_age, **f)
     pop = population_cells(con, min_age, f["locality"])
     need_cells = _with_age_group(con.query("need_cells", indicator=need), min_age)
     if f["locality"] != "All":
@@ -347,10 +427,10 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
     # them chosen that is `resp` itself (at national scale each reading of the respondents costs ~0.5 s).
     only_dates = all(f[k] == FILTERS[k] for k in f if k not in ("date_from", "date_to"))
     context = resp if only_dates else respondent_cells(con, min_age, date_from=f["date_from"], date_to=f["date_to"])
-    limit = threshold(con)
-    parts = [_gap_cells(resp, pop, need_cells, dims, need_weight, context, limit).assign(kind=kind)
+    limit, gaps = threshold(con), flag_band(con)
+    parts = [_gap_cells(cells, pop, need_cells, dims, need_weight, context, limit, gaps).assign(kind=kind)
              for kind, dims in GAP_GROUPS if not (f["locality"] != "All" and dims == ("locality",))]
-    parts.append(_gap_communities(con, min_age, f, context, limit, resp["respondents"].sum()))
+    parts.append(_gap_communities(con, min_age, f, cells, context, limit, gaps))
     table = pd.concat(parts, ignore_index=True)
     table["rank_value"] = table["shortfall"].fillna(table["expected"] - limit)
     columns = ["kind", "group", "respondents", "expected", "shortfall", "shortfall_low", "shortfall_high", "ratio",
@@ -361,26 +441,31 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
 
 def under_reached(gaps: pd.DataFrame) -> pd.DataFrame:
     """The rows of hard_to_reach under-reached relative to their population and their need: short against the
-    need-weighted share, and not heard more than their share of residents (older people, whose need share is
+    need-weighted share (or under a target), and not heard more than their share of residents (older people, whose need share is
     large, can be short of it while heard more than in proportion to how many they are)."""
-    return gaps[(gaps["flag"] == "under") & (gaps["vs_residents"] != "over")]
+    return gaps[gaps["flag"].isin(["under", "under target"]) & (gaps["vs_residents"] != "over")]
 
 
-def _gap_cells(resp: pd.DataFrame, pop: pd.DataFrame, need_cells: pd.DataFrame, dims: tuple[str, ...],
-               weight: float, context: pd.DataFrame, limit: int) -> pd.DataFrame:
-    table = _cell_table(resp, pop, dims, "population").merge(
+def _gap_cells(cells: pd.DataFrame, pop: pd.DataFrame, need_cells: pd.DataFrame, dims: tuple[str, ...],
+               weight: float, context: pd.DataFrame, limit: int, gaps: tuple[float, float]) -> pd.DataFrame:
+    table = _cell_table(cells, pop, dims, "population").merge(
         need_cells.groupby(list(dims))["need"].sum().reset_index(), on=list(dims), how="left").fillna({"need": 0})
+    known = _in_groups(cells, table, dims)
     pop_share = table["population"] / table["population"].sum()
     need_share = table["need"] / table["need"].sum() if table["need"].sum() > 0 else pop_share
     share = (1 - weight) * pop_share + weight * need_share
-    n = table["respondents"].sum()
-    vs_residents = _ratios(table, n, pop_share)["flag"]
-    table = _shortfall(_ratios(table, n, share), n * share).assign(vs_residents=vs_residents)
+    units = design.Units.from_cells(known, known, table, list(dims))
+    residents = _ratios(table, units, pop_share, limit)  # against the residents alone: vs_residents
+    table = _shortfall(_ratios(table, units, share, limit), units.n * share)
+    table["vs_residents"] = residents["flag"]
+    for column in _HIDDEN[1:]:
+        table[f"{column}_res"] = residents[column]
     table["group"] = _group_names(table, dims)
     table["best_methods"], table["best_partners"] = (_best(context, dims, table, share, by, limit)
                                                      for by in ("method", "partner"))
-    return _withhold_flags(suppress(table, "respondents", limit, DERIVED + ("shortfall", "shortfall_low",
-                                                                           "shortfall_high"), additive=dims), limit)
+    table = suppress(table, "respondents", limit, SHORTFALL, additive=dims)
+    table = _decide(table, limit, gaps, out="vs_residents", suffix="_res")
+    return _finish(table, limit, gaps).drop(columns=[f"{c}_res" for c in _HIDDEN[1:]])
 
 
 def _shortfall(table: pd.DataFrame, expected: pd.Series) -> pd.DataFrame:
@@ -415,21 +500,21 @@ def _top_two(frame: pd.DataFrame, keys: list[str], by: str, score: str, fmt: str
     return {k: "; ".join(v) for k, v in out.items()}
 
 
-def _gap_communities(con: Store, min_age: int, f: dict[str, str], context: pd.DataFrame, limit: int,
-                     n: float) -> pd.DataFrame:
-    table = _communities_in(con, f["locality"], min_age, f, n)
-    expected = (n * table["population_share"]).fillna(table["target_min"].astype(float))
+def _gap_communities(con: Store, min_age: int, f: dict[str, str], cells: pd.DataFrame, context: pd.DataFrame,
+                     limit: int, gaps: tuple[float, float]) -> pd.DataFrame:
+    table = _communities_in(con, f["locality"], min_age, f, cells=cells)
+    expected = (cells["respondents"].sum() * table["population_share"]).fillna(table["target_min"].astype(float))
     table = _shortfall(table, expected)
     table["group"], table["kind"] = table["community"], "Community"
     heard = con.query("community_respondents", min_age=min_age, **{**FILTERS, "date_from": f["date_from"],
                                                                    "date_to": f["date_to"]})
     for by in ("method", "partner"):
         totals = context.groupby(by)["respondents"].sum()
-        cells = heard.groupby(["community", by], as_index=False)["respondents"].sum()
-        cells = cells[cells["respondents"] >= limit]
-        cells["rate"] = 100 * cells["respondents"] / cells[by].map(totals).astype(float)
-        best = _top_two(cells, ["community"], by, "rate", "{:.1f}% of its respondents")
+        rows = heard.groupby(["community", by], as_index=False)["respondents"].sum()
+        rows = rows[rows["respondents"] >= limit]
+        rows["rate"] = 100 * rows["respondents"] / rows[by].map(totals).astype(float)
+        best = _top_two(rows, ["community"], by, "rate", "{:.1f}% of its respondents")
         table[f"best_{by}s"] = [best.get((c,), "") for c in table["community"]]
-    table = table[table["flag"] != "no denominator"].assign(vs_residents=lambda t: t["flag"])  # no need share
-    return _withhold_flags(suppress(table, "respondents", limit, DERIVED + ("shortfall", "shortfall_low",
-                                                                           "shortfall_high")), limit)
+    table = table[table["flag"] != "no denominator"]
+    table = _finish(suppress(table, "respondents", limit, SHORTFALL), limit, gaps)
+    return table.assign(vs_residents=table["flag"])  # a community has no need share: its flag is against residents

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analytics import config
@@ -19,6 +20,13 @@ from analytics import config
 MAX_ROWS_SPELT_OUT = 20
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+# Issue 19: the bounds every count, year and number must keep (packs, uploads and importers share this check).
+# A count or rate past them (inf, 1e30, 2**63) passed "whole and 0 or more" and then crashed the store build
+# (int64 overflow) or a page (inf in a sum). No partnership's count comes near a billion.
+COUNT_MAX = 1_000_000_000
+NUMBER_MAX = 1_000_000  # rates per person and relative rates are small; a million leaves room and no overflow
+YEAR_MIN, YEAR_MAX = 1900, 2100
 
 
 @dataclass(frozen=True)
@@ -161,13 +169,15 @@ def _bad_cells(values: pd.Series, column: Column) -> tuple[pd.Series, str]:
     """A boolean mask of cells that break the column's rule, and what would be accepted."""
     blank = values == ""
     if column.kind in ("count", "year"):
-        numeric = pd.to_numeric(values, errors="coerce")
-        ok = numeric.notna() & (numeric >= 0) & (numeric == numeric.round())
-        expected = "a whole number of 0 or more" if column.kind == "count" else "a year such as 2024"
+        low, high = (0, COUNT_MAX) if column.kind == "count" else (YEAR_MIN, YEAR_MAX)
+        numeric = _numbers(values)
+        ok = _within(numeric, low, high) & (numeric == numeric.round())
+        expected = (f"a whole number of 0 or more, up to {COUNT_MAX:,} (not a decimal, inf or an exponent past "
+                    "it)" if column.kind == "count" else f"a year such as 2024 (from {YEAR_MIN} to {YEAR_MAX})")
     elif column.kind == "number":
-        numeric = pd.to_numeric(values, errors="coerce")
-        ok = numeric.notna() & (numeric >= 0)
-        expected = "a number of 0 or more (use . for decimals)"
+        numeric = _numbers(values)
+        ok = _within(numeric, 0, NUMBER_MAX)
+        expected = f"a number of 0 or more (use . for decimals), up to {NUMBER_MAX:,}; not inf or nan"
     elif column.kind == "date":
         parsed = pd.to_datetime(values.where(values.str.match(_DATE), None), format="%Y-%m-%d", errors="coerce")
         ok = parsed.notna()
@@ -182,6 +192,26 @@ def _bad_cells(values: pd.Series, column: Column) -> tuple[pd.Series, str]:
         ok = ok | blank
         expected += ", or blank"
     return ~ok, expected
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Cells as floats (NaN where not a number); digits past int64 come back as floats too, not as an error."""
+    return pd.to_numeric(values, errors="coerce").astype(float)
+
+
+def _within(numeric: pd.Series, low: float, high: float) -> pd.Series:
+    """Finite (not inf or nan) and from `low` to `high`."""
+    return pd.Series(np.isfinite(numeric.to_numpy()), index=numeric.index) & (numeric >= low) & (numeric <= high)
+
+
+def whole_number_problem(file: str, key: str, value: object, low: int, high: int, hint: str = "") -> Problem | None:
+    """A setting (pack.toml) that must be a whole number from `low` to `high`; true/false and quoted numbers are
+    refused, as TOML's true is a bool, not 1."""
+    if type(value) is int and low <= value <= high:
+        return None
+    shown = str(value).lower() if isinstance(value, bool) else str(value)
+    return Problem(file, f"expected a whole number, without quotes, from {low} to {high}{hint}", column=key,
+                   value=shown)
 
 
 def _spell_out(file: str, column: str, frame: pd.DataFrame, bad: pd.Series, message: str) -> list[Problem]:

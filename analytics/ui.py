@@ -6,7 +6,9 @@ arguments and store fingerprint, so every session shares them and a rebuilt stor
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -21,7 +23,9 @@ from analytics.build import ensure_store
 from analytics.cache import SharedCache
 from analytics.db import Store
 from analytics.export import safe_csv, screen_table
-from analytics.schema import PackInvalid
+from analytics.schema import PackInvalid, Problem
+
+log = logging.getLogger(__name__)
 
 # The PNG button draws the chart in the browser, so it works offline; no Plotly logo or cloud links.
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -70,6 +74,14 @@ def _store(pack: str, db: str, stamp: tuple[int, int, int]) -> Store:
         if not config.db_path().is_file():  # nothing to fall back on: page_setup says what to fix
             raise
         _PACK_PROBLEMS[db] = exc  # the build left the store as it was: keep showing it, and say why
+    except Exception as exc:  # noqa: BLE001
+        # Issue 19: a build that fails for any other reason (a bug, a value the checks let through) must not take
+        # every page down while the last good store is there; the details go to the log, not to viewers.
+        if not config.db_path().is_file():
+            raise
+        log.exception("Building the store from %s failed; the last good store is kept", config.pack_dir())
+        _PACK_PROBLEMS[db] = PackInvalid([Problem("the store build", f"failed unexpectedly ({type(exc).__name__}); "
+                                                                     "the server's log has the details")])
     return Store(_fresh_path(config.db_path()))
 
 
@@ -103,6 +115,41 @@ def meta() -> dict[str, str]:
 BASE_CSS = """<style>[data-testid="stCaptionContainer"] {opacity: 1; color: #555555;}</style>"""
 
 
+# --- Text from a URL, an upload or a pack is shown as text (issue 19) -------------------------------------------
+# st.markdown, st.caption, alerts, headings, metric and widget labels and radio options all read Markdown: a name
+# such as ![b](http://…) became an image that every viewer's browser fetched. Escaping the Markdown specials is not
+# enough on its own: the Markdown renderer turns http://…, www.… and a@b.c in plain text into links even when
+# escaped, and :name: into an emoji or icon, so a word joiner (invisible) is put after "http"/"www", before "@"
+# and after such a ":", which stops that.
+# Not ( and ): with [ and ] escaped they cannot make a link, and sentences read better without backslashes.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>#!|~$&:])")  # ":" starts Streamlit's :red[…] directives
+_AUTOLINK = re.compile(r"(?i)(https?|www)(?=[:.])|(?=@)|(?<=:)(?=[\w/+-]+:)")  # the last: :smile:, :material/x:
+_LEAD = re.compile(r"^\*\*([^*]+)\*\* ")
+WORD_JOINER = "\u2060"
+
+
+def plain(text: object, limit: int | None = None) -> str:
+    """`text` made safe to put into anything Streamlit renders as Markdown: it then shows exactly as written
+    (on one line), never as a link, image, HTML, formatting, colour or formula. `limit` shortens it (with …),
+    for values echoed from the address."""
+    flat = " ".join(str(text).split())
+    if limit is not None and len(flat) > limit:
+        flat = flat[:limit - 1] + "…"
+    flat = _MARKDOWN_SPECIALS.sub(r"\\\1", _AUTOLINK.sub(lambda m: (m.group(1) or "") + WORD_JOINER, flat))
+    # At the start of a line, "-", "+", "=", "1." or "1)" would begin a list or a heading.
+    return re.sub(r"^([-+=])|^(\d+)([.)])", lambda m: "\\" + m.group(1) if m.group(1) else
+                  f"{m.group(2)}\\{m.group(3)}", flat)
+
+
+def sentence(text: str) -> str:
+    """A sentence from analytics.describe (or panel, weighting), which embeds names from the pack and the ledger,
+    made safe as `plain` does, keeping only a bold lead-in that describe writes itself ("**Asked too often:** …")."""
+    lead = _LEAD.match(text)
+    if lead:
+        return f"**{plain(lead.group(1))}** {plain(text[lead.end():])}"
+    return plain(text)
+
+
 def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[str, str]:
     """Common page furniture: title, the synthetic-data banner, styles. Returns the pack's settings."""
     st.set_page_config(page_title=f"{title} · Reach & Need", page_icon=icon, layout="wide")
@@ -118,18 +165,19 @@ def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[
         _pack_problems(problem, "The area pack was changed and now breaks the data contract, so the figures "
                                 "below are from the last version that loaded")
     if info.get("synthetic", "False").lower() == "true":
-        st.warning(f"**Demonstration data.** {info['name']} is fictional: every figure on this page is synthetic.",
-                   icon="ℹ️")
+        st.warning(f"**Demonstration data.** {plain(info['name'])} is fictional: every figure on this page is "
+                   "synthetic.", icon="ℹ️")
     if show_title:
         st.title(title)
     return info
 
 
 def _pack_problems(exc: PackInvalid, headline: str) -> None:
-    st.error(f"**{headline}.** {len(exc.problems)} problem(s) in the area pack at {config.pack_dir()}; fix them "
-             "(or run `python -m analytics.build` to check the pack) and reload this page.")
+    # The folder's name, not its path: viewers see this too, and the server's paths are none of theirs.
+    st.error(f"**{headline}.** {len(exc.problems)} problem(s) in the area pack '{plain(config.pack_dir().name)}'; "
+             "fix them (or run `python -m analytics.build` to check the pack) and reload this page.")
     with st.expander("What to fix"):
-        st.markdown("\n".join(f"- {problem}" for problem in exc.problems[:50]))
+        st.markdown("\n".join(f"- {plain(problem)}" for problem in exc.problems[:50]))
 
 
 # Presentation mode: no sidebar or toolbar, large type for a projector; local CSS only (works offline).
@@ -206,14 +254,17 @@ def public_url() -> str:
     return config.public_url() or str(st.context.url or "").split("?")[0]
 
 
+ECHO_LIMIT = 80  # characters of an address's value repeated in a notice (a value may be thousands long)
+
+
 def query_choice(key: str, options: Sequence[Any], default: Any, label: str,
                  widget: Callable[..., Any] = st.selectbox, **widget_args: Any) -> Any:
     """A filter held in the URL: read ?key=…, fall back (with a notice) when invalid, write the choice back."""
     as_text = {str(o): o for o in options}
     wanted = st.query_params.get(key)
     if wanted is not None and wanted not in as_text:
-        st.info(f"The address asked for {label.lower()} '{wanted}', which is not available; showing "
-                f"'{default}' instead.")
+        st.info(f"The address asked for {label.lower()} '{plain(wanted, ECHO_LIMIT)}', which is not available; "
+                f"showing '{plain(default)}' instead.")
         wanted = None
     current = as_text[wanted] if wanted is not None else default
     start = {"value": current} if widget is st.select_slider else {"index": list(options).index(current)}
@@ -266,7 +317,7 @@ def chart(fig: go.Figure, description: str, data: pd.DataFrame | Callable[[], pd
     rebuilds a chart whenever its figure or alt text changes, so a fixed chart keeps a fixed alt."""
     slot = slot or name
     st.plotly_chart(fig, width="stretch", key=f"chart_{slot}", config=PLOTLY_CONFIG, alt=alt or description)
-    st.caption(description)
+    st.caption(sentence(description))
     numbers = st.expander("The numbers behind this chart", key=f"numbers_{slot}", on_change="rerun")
     if numbers.open:  # the table is sent only once opened: most runs never show it, and it costs more than the chart
         with numbers:
@@ -298,8 +349,8 @@ def query_date(key: str, default: date, label: str, lowest: date, highest: date)
             if not lowest <= value <= highest:
                 raise ValueError(wanted)
         except ValueError:
-            st.info(f"The address asked for {label.lower()} '{wanted}', which is not available; showing "
-                    f"{default.isoformat()} instead.")
+            st.info(f"The address asked for {label.lower()} '{plain(wanted, ECHO_LIMIT)}', which is not available; "
+                    f"showing {default.isoformat()} instead.")
             value = default
     choice = st.date_input(label, value=value, min_value=lowest, max_value=highest, key=f"filter_{key}",
                            format="YYYY-MM-DD")
@@ -328,8 +379,16 @@ def engagement_filters(localities: list[str]) -> dict[str, str]:
                                format_func=lambda v: "All partners" if v == "All" else v)
     with c5:
         locality = locality_choice(localities)
-    return {"date_from": start.isoformat(), "date_to": end.isoformat(), "method": method, "partner": partner,
-            "locality": locality}
+    if start > end:  # issue 19: a reversed period matched nothing (and crashed Engagement reach); read it forwards
+        st.info(f"The period starts ({start.isoformat()}) after it ends ({end.isoformat()}); showing "
+                f"{end.isoformat()} to {start.isoformat()} instead.")
+        start, end = end, start
+    chosen = {"date_from": start.isoformat(), "date_to": end.isoformat(), "method": method, "partner": partner,
+              "locality": locality}
+    if compute(reach.method_mix, **chosen).empty:
+        st.info("No engagement activity matches these filters, so the figures below are empty. Choose a longer "
+                "period, or all methods, partners or localities.")
+    return chosen
 
 
 def stop_if_no_engagement() -> None:
@@ -403,7 +462,7 @@ def _provider_user(settings: auth.Settings, editors_only: bool) -> str | None:
         return None
     email = str(st.user.get("email") or "")
     if editors_only and not auth.is_editor_email(settings, email):
-        st.warning(f"You are signed in as {email}, which is not on the editors' list ([editors] emails in "
+        st.warning(f"You are signed in as {plain(email)}, which is not on the editors' list ([editors] emails in "
                    "secrets.toml); ask the dashboard's administrator to add you.")
         st.button("Sign out", on_click=st.logout, key="provider_sign_out")
         return None
@@ -412,7 +471,7 @@ def _provider_user(settings: auth.Settings, editors_only: bool) -> str | None:
 
 
 def _signed_in_as(name: str, sign_out: Callable[[str], Any]) -> None:
-    st.sidebar.caption(f"Signed in as **{name}**")
+    st.sidebar.caption(f"Signed in as **{plain(name)}**")
     st.sidebar.button("Sign out", key="sign_out", on_click=sign_out, args=("signed_in",))
 
 
@@ -429,4 +488,4 @@ def _password_form(accounts: dict[str, str], title: str) -> None:
         if ok:
             st.session_state["signed_in"] = username.strip()
             st.rerun()
-        st.error(message)
+        st.error(plain(message))

@@ -32,7 +32,7 @@ with c4:
 place = "the partnership" if locality == "All" else locality
 
 # --- Who lives here -------------------------------------------------------------------------------------------
-st.header(f"Who lives in {place}")
+st.header(f"Who lives in {ui.plain(place)}")
 summary = ui.compute(needs.age_summary)
 row = summary.set_index("locality").loc[locality]
 cols = st.columns(5)
@@ -74,22 +74,24 @@ ui.chart(ui.figure(("projection", locality, variant), lambda: figures.lines(
 # --- Projected need -------------------------------------------------------------------------------------------
 st.header("Projected need")
 need = ui.compute(needs.need_table, year=year, locality=locality, variant=variant, base_year=base_year)
-st.markdown(ui.said(("need_table", locality, year, variant), lambda: describe.need_table(need, locality, year)))
+st.markdown(ui.said(("need_table", locality, year, variant),
+                    lambda: ui.sentence(describe.need_table(need, locality, year))))
 ui.table(need, f"projected_need_{locality}_{year}_{variant}", key=(locality, year, variant),
          column_config={"growth": st.column_config.NumberColumn("growth (%)", format="%+.1f"),
                         "base": st.column_config.NumberColumn(f"expected in {base_year}", format="%.0f"),
                         "projected": st.column_config.NumberColumn(f"expected in {year}", format="%.0f"),
                         "change": st.column_config.NumberColumn(format="%+.0f")})
 src = indicators.set_index("indicator").loc[indicator, "source"]
-st.caption(f"Rates for {labels[indicator].lower()}: {src}. Definitions are on the About the data page.")
+st.caption(f"Rates for {ui.plain(labels[indicator].lower())}: {ui.plain(src)}. Definitions are on the About the data "
+           "page.")
 
 # --- Small areas ----------------------------------------------------------------------------------------------
 # One map with a choice of colouring, not a map for each: every map whose figure changes with a filter is
 # rebuilt by the browser, and a second map took a filter change past a second (bench/results.md).
-st.header(f"{place[0].upper() + place[1:]}, {info['area_label']} by {info['area_label']}")
+st.header(ui.plain(f"{place[0].upper() + place[1:]}, {info['area_label']} by {info['area_label']}"))
 colourings = {"need": f"Need index: {labels[indicator].lower()}, {year}", "deprivation": "Deprivation quintile"}
 colour = ui.query_choice("map", list(colourings), "need", "Colour the map by", widget=st.radio,
-                         format_func=colourings.get, horizontal=True)
+                         format_func=lambda v: ui.plain(colourings[v]), horizontal=True)  # options read Markdown
 if colour == "need":
     mapped = ui.compute(needs.need_by_area, indicator=indicator, year=year, variant=variant, locality=locality)
     said = ui.said(("need_map", indicator, year, variant, locality),

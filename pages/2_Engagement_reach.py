@@ -42,6 +42,8 @@ choices = {"age_group+sex": "age and sex", "quintile": "deprivation quintile", "
 dimension = ui.query_choice("by", list(choices), "age_group+sex", "Compare by", format_func=choices.get)
 rep = ui.compute(reach.representation, dimension=dimension, **f)
 said = ui.said(("representation", dimension, *key), lambda: describe.representation(rep, choices[dimension]))
+st.markdown(ui.said(("flags", dimension, *key), lambda: describe.flags(
+    ui.compute(reach.clustering, dimension=dimension, **f), len(rep), ui.compute(reach.flag_band))))
 ui.chart(ui.figure(("representation", dimension, *key), lambda: figures.bars(
     rep, "ratio", "group", f"Representation ratio by {choices[dimension]} (1 = heard in proportion)",
     metric("representation_ratio").label, error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}",
@@ -78,7 +80,8 @@ per_10k = c2.slider("Flag a locality above this many activities per 10,000 resid
                     step=0.25)
 limit = c3.slider("Flag a community above this many activities in a window", 2, 20, 8)
 contacts = ui.compute(fatigue.contacts, window_days=window, max_activities=limit, max_per_10k=per_10k, **f)
-st.markdown(ui.said(("fatigue", window, limit, per_10k, *key), lambda: describe.fatigue(contacts, window)))
+st.markdown(ui.said(("fatigue", window, limit, per_10k, *key),
+                    lambda: ui.sentence(describe.fatigue(contacts, window))))
 ui.table(contacts, "consultation_contacts", key=(window, limit, per_10k, *key))
 pairs = ui.compute(fatigue.overlaps, days=28, date_from=f["date_from"], date_to=f["date_to"])
 st.markdown(f"**{len(pairs)} pairs of activities** asked the same community in the same locality within four "

@@ -22,8 +22,9 @@ with c2:
 gaps = ui.compute(reach.hard_to_reach, need=need, need_weight=weight, **f)
 under = reach.under_reached(gaps)
 st.subheader(f"{len(under)} groups are under-reached relative to their population and their need")
+st.caption(ui.said(("gap_meaning",), lambda: describe.gap_meaning(ui.compute(reach.flag_band))))
 st.markdown(ui.said(("under_reached", need, weight, *f.values()),
-                    lambda: "\n".join(f"- {describe.gap(row)}" for _, row in under.head(5).iterrows())))
+                    lambda: "\n".join(f"- {ui.sentence(describe.gap(row))}" for _, row in under.head(5).iterrows())))
 
 top = gaps.head(20)
 ui.chart(ui.figure(("shortfalls", need, weight, *f.values()), lambda: figures.bars(
@@ -46,6 +47,6 @@ def chosen() -> pd.Series:
     return gaps[gaps["group"] == group].iloc[0]
 
 
-st.markdown(ui.said(("gap", *detail), lambda: describe.gap(chosen())))
+st.markdown(ui.said(("gap", *detail), lambda: ui.sentence(describe.gap(chosen()))))
 ui.table(lambda: chosen().drop("rank_value").astype(str).rename_axis("measure").reset_index(name="value"),
          "group_detail", key=detail)

@@ -19,7 +19,8 @@ def query_multi(key: str, options: dict[str, str], default: tuple[str, ...], lab
     wanted = st.query_params.get_all(key)
     unknown = [w for w in wanted if w not in options and w != "none"]
     if unknown:
-        st.info(f"The address asked for {label.lower()} '{unknown[0]}', which is not available; it was left out.")
+        st.info(f"The address asked for {label.lower()} '{ui.plain(unknown[0], ui.ECHO_LIMIT)}', which is not "
+                "available; it was left out.")
     current = [w for w in wanted if w in options] if wanted else list(default)
     choice = st.multiselect(label, list(options), default=current, format_func=options.get, key=f"filter_{key}")
     if tuple(choice) == tuple(default):
@@ -59,7 +60,7 @@ try:
     sheet = ui.compute(panel.quotas, **d)
     effects = ui.compute(panel.design, **d)
 except panel.PanelInputError as exc:
-    st.error(str(exc))
+    st.error(ui.plain(exc))
     st.stop()
 
 c = st.columns(4)
@@ -102,7 +103,7 @@ else:
         source = "standin"
 if source:
     prog = ui.compute(panel.progress, source=source, **d)
-    st.markdown(panel.describe_progress(prog))
+    st.markdown(ui.sentence(panel.describe_progress(prog)))  # names strata (localities)
     gaps = prog.head(15)
     ui.chart(ui.figure(("panel_progress", source, *key), lambda: figures.paired_bars(
         gaps, "stratum", {"quota": "Quota", "recruited": "Recruited"}, "Quota and recruited: the 15 strata furthest from their quota",
@@ -135,9 +136,9 @@ else:
     except panel.PoolInvalid as exc:
         st.error(f"The volunteer list has {len(exc.problems)} problem(s), so no one was selected. Fix them and "
                  "upload it again:")
-        st.markdown("\n".join(f"- {problem}" for problem in exc.problems))
+        st.markdown("\n".join(f"- {ui.plain(problem)}" for problem in exc.problems))  # values from the upload
     except panel.PanelInputError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(exc))
     else:
         (st.success if chosen.feasible else st.warning)(chosen.message)
         m = st.columns(4)

@@ -52,7 +52,7 @@ def read(data: bytes) -> upload.RawUpload | None:
     try:
         raw = upload.read_upload(data)
     except upload.UploadRefused as exc:
-        st.error(str(exc), icon="🚫")
+        st.error(ui.plain(exc), icon="🚫")
         return None
     st.session_state["upload_raw"] = (file.file_id, raw)
     return raw
@@ -97,7 +97,7 @@ def match_values(refused: dict[str, list[str]], choices: dict[str, tuple[str, ..
     for i, (field, values) in enumerate((f, v) for f, values in refused.items() for v in values[:30]):
         options = [LEAVE, *choices[field]]
         start = saved.get(field, {}).get(values)
-        pick = cells[i % 3].selectbox(f"{field}: “{values[:60]}”", options,
+        pick = cells[i % 3].selectbox(f"{field}: “{ui.plain(values, 60)}”", options,  # labels read Markdown
                                       index=options.index(start) if start in options else 0,
                                       format_func=lambda o: "(blank: not given)" if o == "" else o,
                                       key=f"value_{kind}_{field}_{values}_{raw.sha256[:12]}")
@@ -148,7 +148,7 @@ def add(prepared: upload.Prepared, data: bytes, name: str, save: bool) -> None:
         manifest = ledger.commit(pack, db, prepared, data, original_name=name, uploaded_by=who,
                                  partner=partner or "")
     except (ledger.LedgerRefused, PackInvalid) as exc:
-        st.error(str(exc).splitlines()[0], icon="🚫")
+        st.error(ui.plain(str(exc).splitlines()[0]), icon="🚫")
         if getattr(exc, "problems", None):
             report(exc.problems)
         return
@@ -171,8 +171,8 @@ def upload_section() -> None:
     raw = read(data)
     if raw is None:
         return
-    for notice in raw.notices:
-        st.info(notice, icon="ℹ️")
+    for notice in raw.notices:  # may name the workbook's sheet
+        st.info(ui.plain(notice), icon="ℹ️")
     columns = match_columns(raw)
     fixed = whole_file_values(columns)
     if fixed is None:
@@ -190,7 +190,8 @@ def upload_section() -> None:
         report(problems)
         return
     st.success(f"All {len(prepared.frame):,} rows pass the checks.", icon="✔️")
-    save = st.checkbox(f"Save this matching (columns and values) for {partner}", value=True, disabled=not partner)
+    save = st.checkbox(f"Save this matching (columns and values) for {ui.plain(partner)}", value=True,
+                       disabled=not partner)
     if st.button(f"Add {len(prepared.frame):,} {kind} to the ledger", type="primary"):
         add(prepared, data, file.name, save)
 
@@ -204,14 +205,15 @@ def audit_section() -> None:
     ui.table(log, "ledger_batches")
     last = ledger.last_batch(pack)
     if last:
-        st.markdown(f"The last file added is batch **{last['batch_id']}** ({last.get('rows')} {last.get('kind')}, "
-                    f"by {last.get('uploaded_by')} at {last.get('uploaded_at')}).")
+        shown = {k: ui.plain(last.get(k)) for k in ("batch_id", "rows", "kind", "uploaded_by", "uploaded_at")}
+        st.markdown(f"The last file added is batch **{shown['batch_id']}** ({shown['rows']} {shown['kind']}, "
+                    f"by {shown['uploaded_by']} at {shown['uploaded_at']}).")
         sure = st.checkbox("Yes, take this batch out of the ledger", key=f"undo_sure_{last['batch_id']}")
         if st.button("Undo the last file added", disabled=not sure):
             try:
                 undone = ledger.undo_last(pack, db, who)
             except (ledger.LedgerRefused, PackInvalid) as exc:
-                st.error(str(exc).splitlines()[0], icon="🚫")
+                st.error(ui.plain(str(exc).splitlines()[0]), icon="🚫")
                 return
             st.session_state["upload_done"] = f"Batch {undone['batch_id']} was taken out of the ledger."
             st.rerun()

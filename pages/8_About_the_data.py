@@ -1,28 +1,37 @@
 """About the data: every metric's definition, and where each figure comes from."""
 import streamlit as st
 
-from analytics import home, metrics, needs, ui
+from analytics import home, metrics, needs, reach, ui
 
 info = ui.page_setup("About the data", "📖")
+band = ui.compute(reach.flag_band)
+text = {key: ui.plain(info[key]) for key in ("name", "area_label", "neighbourhood_label", "deprivation_index")}
 st.markdown(f"""
-**{info['name']}** — base year {info['base_year']}; small areas are {info['area_label']}s, grouped into
-{info['neighbourhood_label']}s and localities; deprivation from {info['deprivation_index']}.
+**{text['name']}** — base year {info['base_year']}; small areas are {text['area_label']}s, grouped into
+{text['neighbourhood_label']}s and localities; deprivation from {text['deprivation_index']}.
 
 **Privacy.** Engagement responses are personal data. The dashboard shows only aggregates: any count of fewer
 than {info['suppress_below']} people is withheld, and so is any figure that would let it be worked back (a share,
 rate or ratio computed from it, or the last cell of a row or column whose total is shown).
 
 **Projections** use the ratio method Public Health Scotland uses for locality profiles: the partnership's
-projected growth for each age band and sex, applied to each area's base-year residents of that band and sex.
+projection for each age band and sex, shared out by each area's share of that band and sex's base-year
+residents, so areas and localities add up exactly to the published figure (a locality's own published rows are
+used as they are).
 
-**Intervals.** Proportions use the Wilson score interval; rates use Byar's method (exact Poisson limits below
-10 events). Funnel-plot control limits are 99.8%.
+**Intervals and flags.** People answer in activities, and people at the same activity tend to be alike, so
+intervals for who was heard treat each activity as one cluster (an open partnership-wide survey's answers count
+one by one) and are widened by the design effect this gives; where a population is an estimate with a range,
+the interval covers the range. A group is flagged under- or over-represented only when chance is ruled out
+across all the groups compared at once (Holm's method, 5%) and its ratio is outside {band[0]:g}–{band[1]:g};
+groups with a target are compared with the target. Rates for neighbourhoods use Byar's method (exact Poisson
+limits below 10 events); other proportions use the Wilson score interval.
 """)
 if info.get("source") or info.get("notes"):
     st.header("How this pack was made")
-    st.markdown(info.get("source", ""))
+    st.markdown(ui.plain(info.get("source", "")))
     for note in filter(None, info.get("notes", "").splitlines()):
-        st.markdown(f"- {note}")
+        st.markdown(f"- {ui.plain(note)}")
 
 st.header("Metric definitions")
 ui.table(metrics.definitions(), "metric_definitions")

@@ -1,22 +1,38 @@
 """Shared fixtures: stores built from the tiny hand-checkable pack and from the demonstration pack."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pytest
+
+from streamlit import config as streamlit_config
 
 from analytics.build import build
 from analytics.config import DEMO_PACK
 from analytics.db import Store
-from tests.packs import FILES, write_tiny_pack
+from tests.packs import write_tiny_pack
+
+
+# The shipped config hides every error detail from viewers (issue 19: client.showErrorDetails = "none"), which would
+# hide them from a failing test too; tests see the real exception (test_hardening checks what viewers see).
+streamlit_config.set_option("client.showErrorDetails", "full")
+
+
+def unsuppressed(db: Path) -> Store:
+    """The built store with its threshold set to 0, so every count is visible for hand-worked checks. A pack may
+    not ask for 0 (pack.toml accepts 1 to 100, issue 19), so tests set it in the store after the build."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE meta SET value = '0' WHERE key = 'suppress_below'")
+    return Store(db)
 
 
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> Store:
     """The tiny pack with suppression off (threshold 0), so every count is visible for hand-worked checks."""
     folder = tmp_path_factory.mktemp("tiny")
-    pack = write_tiny_pack(folder / "pack", {"pack.toml": FILES["pack.toml"].replace("suppress_below = 5",
-                                                                                     "suppress_below = 0")})
-    build(pack, folder / "store.duckdb")
-    return Store(folder / "store.duckdb")
+    build(write_tiny_pack(folder / "pack"), folder / "store.duckdb")
+    return unsuppressed(folder / "store.duckdb")
 
 
 @pytest.fixture(scope="session")

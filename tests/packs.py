@@ -41,6 +41,13 @@ def _projections() -> str:
     return "geography,variant,year,sex,age_band,population\n" + "\n".join(rows) + "\n"
 
 
+def projection_rows(geography: str, variant: str, by_year: dict[int, float]) -> str:
+    """projections.csv rows (no header) to append to FILES["projections.csv"]: every sex and band of `geography`
+    (the pack's NAME or a locality, e.g. "North") gets the year's figure."""
+    return "".join(f"{geography},{variant},{year},{s},{b},{n:g}\n"
+                   for year, n in by_year.items() for s in "FM" for b in AGE_BANDS)
+
+
 FILES = {
     "pack.toml": f'name = "{NAME}"\ncountry = "scotland"\nbase_year = 2024\narea_label = "data zone"\n'
                  'neighbourhood_label = "intermediate zone"\ndeprivation_index = "SIMD 2020v2"\n'

@@ -150,3 +150,20 @@ def test_ensure_store_rebuilds_only_when_the_pack_changes(tmp_path):
     (pack / "priorities.csv").write_text("code,label\nP1,Prevention\nP2,Carers\nP3,Digital\n")
     assert ensure_store(pack, db) is True
     assert len(tables(db)["priorities"]) == 3
+
+
+def test_the_build_prints_its_notes_and_keeps_them_after_the_packs_own(tmp_path):
+    # The tiny pack's gradient (1.5, 1.2, 1.0, 0.9, 0.8 over 380 residents in each of Q1, Q2, Q4, Q5) has a
+    # residents-weighted mean of 4.4 / 4 = 1.1, so the build normalises it and says so.
+    pack = write_tiny_pack(tmp_path / "pack", replace("pack.toml", "synthetic = true", 'synthetic = true\n'
+                                                       'notes = ["From the importer."]'))
+    db = tmp_path / "store.duckdb"
+    run = subprocess.run([sys.executable, "-m", "analytics.build", "--pack", str(pack), "--db", str(db)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    said = "Note: The need gradient for 'dementia' (quintiles 1-5: 1.5, 1.2, 1, 0.9, 0.8) had a mean of 1.1,"
+    assert said in run.stdout
+    with duckdb.connect(str(db), read_only=True) as con:
+        notes = con.execute("SELECT value FROM meta WHERE key = 'notes'").fetchone()[0].splitlines()
+    assert notes[0] == "From the importer." and notes[1].startswith("The need gradient for 'dementia'")
+    assert "(1.36, 1.09, 0.909, 0.818, 0.727)" in notes[1]  # 1.5/1.1, 1.2/1.1, 1/1.1, 0.9/1.1, 0.8/1.1

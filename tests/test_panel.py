@@ -10,7 +10,8 @@ from analytics import panel
 from analytics.build import build
 from analytics.db import Store
 from tests.apptest import run, shown_tables, small_counts
-from tests.packs import FILES, write_tiny_pack
+from tests.conftest import unsuppressed
+from tests.packs import write_tiny_pack
 from tests.test_auth import HASH, PASSWORD
 
 # Tiny pack, residents aged 15+: 16 five-year bands (15-19 … 90+) × 10 people per area and sex. Per locality
@@ -172,11 +173,8 @@ def tiny_with_panel(tmp_path_factory) -> Store:
     ledger = ("member_id,area_code,sex,age_band,communities,joined_on,status\n"
               "M1,A1,F,65-69,,2025-01-10,active\nM2,A1,F,70-74,Carers,2025-01-11,active\n"
               "M3,A3,M,20-24,,2025-01-12,active\nM4,A2,M,85-89,,2025-01-13,left\nM5,A4,F,10-14,,2025-01-14,active\n")
-    pack = write_tiny_pack(folder / "pack", {"pack.toml": FILES["pack.toml"].replace("suppress_below = 5",
-                                                                                     "suppress_below = 0"),
-                                             "panel.csv": ledger})
-    build(pack, folder / "store.duckdb")
-    return Store(folder / "store.duckdb")
+    build(write_tiny_pack(folder / "pack", {"panel.csv": ledger}), folder / "store.duckdb")
+    return unsuppressed(folder / "store.duckdb")
 
 
 def test_progress_counts_active_members_against_quota(tiny_with_panel):

@@ -23,12 +23,13 @@ from analytics.importers import apportion, communities as comm
 from analytics.importers.areas import area_table, geojson_text
 from analytics.importers.councils import Source, check_coverage, resolve
 from analytics.importers.deprivation import Simd, read_simd
-from analytics.importers.errors import Report, ScotlandImportError
+from analytics.importers.errors import MAX_CODES_LISTED, Report, ScotlandImportError
 from analytics.importers.geography import display_geometry, locality_of, read_boundaries, read_localities
 from analytics.importers.output import staged, toml_text, write_csv, write_ledger_headers
 from analytics.importers.population import Estimates, base_year, population_rows, read_estimates
 from analytics.importers.projections import Projection, choose_variants, read_projection
 from analytics.importers.readers import Table, code_column, read_table
+from analytics.pack import file_problems
 
 
 @dataclass
@@ -214,8 +215,20 @@ def write_pack(out: Path, meta: dict[str, object], geojson: str, tables: dict[st
         for name, frame in tables.items():
             write_csv(frame, stage / name)
         write_ledger_headers(stage)
+        refuse_if_invalid(stage)
         sizes = {p.name: p.stat().st_size for p in sorted(stage.iterdir())}
     return sizes
+
+
+def refuse_if_invalid(stage: Path) -> None:
+    """The pack's own checks (analytics.pack, the same as a build and an upload) on the files written, before they
+    replace anything: a value such as inf or 1e30 from an input file stops the import instead of the build."""
+    problems = file_problems(stage)
+    if problems:
+        shown = "\n".join(f"  - {p}" for p in problems[:MAX_CODES_LISTED])
+        more = f"\n  … and {len(problems) - MAX_CODES_LISTED} more" if len(problems) > MAX_CODES_LISTED else ""
+        raise ScotlandImportError(f"The pack would break the data contract in {len(problems)} place(s); fix the "
+                                  f"input files they come from:\n{shown}{more}")
 
 
 def parse_args(argv: list[str] | None) -> Options:
