@@ -89,8 +89,9 @@ def gap_meaning(band: tuple[float, float]) -> str:
             "intervals are 95%.")
 
 
-def flags(design: dict[str, float], groups: int, band: tuple[float, float]) -> str:
-    """What an interval and a flag mean, from reach.clustering: one plain sentence each."""
+def flags(design: dict[str, float], table: pd.DataFrame, band: tuple[float, float]) -> str:
+    """What an interval and a flag mean, from reach.clustering and reach.representation: one sentence each."""
+    groups = int((~table["flag"].isin(["under target", "target met", "no denominator"])).sum())
     surveys = design["open_surveys"]
     came = (f"Respondents came in {design['activities']:,.0f} activities"
             + (f" and {surveys:,.0f} open partnership-wide survey{'s' if surveys != 1 else ''}, whose answers count "

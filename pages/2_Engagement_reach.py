@@ -43,7 +43,7 @@ dimension = ui.query_choice("by", list(choices), "age_group+sex", "Compare by", 
 rep = ui.compute(reach.representation, dimension=dimension, **f)
 said = ui.said(("representation", dimension, *key), lambda: describe.representation(rep, choices[dimension]))
 st.markdown(ui.said(("flags", dimension, *key), lambda: describe.flags(
-    ui.compute(reach.clustering, dimension=dimension, **f), len(rep), ui.compute(reach.flag_band))))
+    ui.compute(reach.clustering, dimension=dimension, **f), rep, ui.compute(reach.flag_band))))
 ui.chart(ui.figure(("representation", dimension, *key), lambda: figures.bars(
     rep, "ratio", "group", f"Representation ratio by {choices[dimension]} (1 = heard in proportion)",
     metric("representation_ratio").label, error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}",

@@ -219,3 +219,18 @@ def test_the_pack_sets_the_band(tmp_path):
     con = unsuppressed(tmp_path / "store.duckdb")
     assert reach.flag_band(con) == (0.1, 10.0)
     assert reach.representation(con, "community").set_index("community").loc["Carers", "flag"] == "in line"
+
+
+def test_the_page_says_what_an_interval_and_a_flag_mean():
+    from analytics import describe
+    table = pd.DataFrame({"flag": ["under", "in line", "under target", "withheld"]})
+    said = describe.flags({"activities": 80, "open_surveys": 1, "design_effect": 4.0, "wider": 2.0}, table, (0.8, 1.25))
+    assert said == ("Respondents came in 80 activities and 1 open partnership-wide survey, whose answers count one by "
+                    "one; people who come to the same activity tend to be alike, so the 95% intervals are 2.0 times "
+                    "as wide as if everyone had answered on their own. A group is flagged under or over only when "
+                    "chance is ruled out across all 3 groups at once (Holm's method, 5%) and its ratio is below 0.8 "
+                    "or above 1.25; groups with a target instead of a population estimate are compared with the "
+                    "target.")
+    alone = describe.flags({"activities": 3, "open_surveys": 0, "design_effect": 1.0, "wider": 1.0}, table, (0.8, 1.25))
+    assert alone.startswith("Respondents came in 3 activities; people who come to the same activity tend to be "
+                            "alike, which barely widens the 95% intervals.")
