@@ -110,7 +110,9 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
            "higher is better", "The Citizens Panel ledger (panel.csv)"),
     Metric("weighted_support", "Support after weighting", "% of respondents",
            "Share of respondents supporting a priority once raked to the population's margins, with a 95% Wilson "
-           "interval on the effective sample size.", "neutral", _LEDGER + " and priorities.csv", "{:.1f}%"),
+           "interval on its effective sample size: p(1 − p) over the weighted share's linearised variance, "
+           "adjusted for degrees of freedom (Korn and Graubard).", "neutral", _LEDGER + " and priorities.csv",
+           "{:.1f}%"),
     Metric("standardised_difference", "Standardised difference", "d",
            "Austin's standardised difference between the respondents' and residents' share of a category; "
            "|d| above 0.1 is the usual sign of a meaningful gap.", "closer to 0 is better", _LEDGER, "{:+.2f}"),

@@ -84,11 +84,13 @@ def _targets(con: Store, margins: Sequence[str], locality: str) -> dict[str, pd.
 
 def weight_responses(con: Store, margins: Sequence[str] = DEFAULT_MARGINS, trim: float = 5.0,
                      **given: str) -> Weighting:
-    """Rake the filtered respondents to the population margins, trimming weights to [mean ÷ trim, mean × trim]
-    (trim 0 = no trimming). Summary: respondents (weighted), excluded (left out) — both NaN when either is under
-    the threshold, since they add up to the filtered total —, iterations, converged (1/0), max_margin_error,
-    effective_n (Kish), design_effect, weight_min, weight_max, weight_ratio (max ÷ min) and weight_cv
-    (standard deviation ÷ mean), all of weights scaled to mean 1."""
+    """Rake the filtered respondents to the population margins, capping weights to [mean ÷ trim, mean × trim]
+    (trim 0 = no trimming), where the mean is residents ÷ respondents and the cap holds on the weights returned
+    (stats.rake). Summary: respondents (weighted), excluded (left out) — both NaN when either is under the
+    threshold, since they add up to the filtered total —, trim, iterations, converged (1/0; 0 with a cap means the
+    capped weights cannot meet every margin), max_margin_error (largest gap between a weighted share and the
+    population's, as a fraction), effective_n (Kish), design_effect, weight_min, weight_max, weight_ratio
+    (max ÷ min) and weight_cv (standard deviation ÷ mean), all of weights scaled to mean 1."""
     margins = list(dict.fromkeys(margins))
     if not margins:
         raise WeightingInputError("choose at least one margin to weight to")
@@ -109,21 +111,25 @@ def weight_responses(con: Store, margins: Sequence[str] = DEFAULT_MARGINS, trim:
                                   "margins (age group × sex rather than five-year bands) or widen the filters.") from exc
     counts = sample["respondents"].to_numpy()
     weights = result.weights / np.average(result.weights, weights=counts)  # per respondent, mean 1
-    summary = _summary(result, np.repeat(weights, counts), n, excluded, limit)
+    summary = _summary(result, weights, counts, n, excluded, limit) | {"trim": float(trim or 0)}
     history = pd.DataFrame({"iteration": range(1, len(result.history) + 1), "max_margin_error": result.history})
     return Weighting(summary, history, _margin_table(sample, weights, targets, limit),
                      _support_table(con, sample, weights, f, limit, shown=summary["respondents"] > 0))
 
 
-def _summary(result: stats.RakeResult, weights: np.ndarray, n: int, excluded: int, limit: int) -> dict[str, float]:
+def _summary(result: stats.RakeResult, weights: np.ndarray, counts: np.ndarray, n: int, excluded: int,
+             limit: int) -> dict[str, float]:
+    """`weights`: each cell's respondent weight (mean 1 over respondents); `counts`: its respondents."""
     # Weighted + left out = the filtered respondents shown on other pages: one small part gives the other away.
     hidden = n < limit or excluded < limit
+    held = weights[counts > 0]  # a cell with no respondents holds no one's weight
+    spread = np.sqrt(np.average((weights - 1) ** 2, weights=counts))  # SD over respondents; the mean is 1, so the CV
     return {"respondents": np.nan if hidden else float(n), "excluded": np.nan if hidden else float(excluded),
             "iterations": float(result.iterations), "converged": float(result.converged),
-            "max_margin_error": result.max_margin_error, "effective_n": stats.kish_effective_n(weights),
-            "design_effect": stats.design_effect(weights), "weight_min": float(weights.min()),
-            "weight_max": float(weights.max()), "weight_ratio": float(weights.max() / weights.min()),
-            "weight_cv": float(weights.std() / weights.mean())}
+            "max_margin_error": result.max_margin_error, "effective_n": stats.kish_effective_n(weights, counts),
+            "design_effect": stats.design_effect(weights, counts), "weight_min": float(held.min()),
+            "weight_max": float(held.max()), "weight_ratio": float(held.max() / held.min()),
+            "weight_cv": float(spread)}
 
 
 def _label(margin: str, category: str) -> str:
@@ -167,7 +173,8 @@ def _support_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, f: dic
                    shown: bool) -> pd.DataFrame:
     """Support for each priority among the weighted respondents (`sample`: their cells; `weights`: each cell's
     respondent weight). Columns: priority, label, supporters, unweighted, unweighted_low, unweighted_high (Wilson,
-    95%), weighted, weighted_low, weighted_high (Wilson on the Kish effective sample size), change (weighted −
+    95%), weighted, weighted_low, weighted_high (Wilson on the effective sample size from the linearised variance,
+    Korn–Graubard, with degrees of freedom respondents − 1: stats.weighted_proportion_interval), change (weighted −
     unweighted, percentage points), withheld. Shares in %."""
     priorities = con.query("weighting_priorities")
     backers = con.query("weighting_supporters", **f)
@@ -179,7 +186,9 @@ def _support_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, f: dic
         yes = np.zeros(len(sample), dtype=int)
         yes[position[mine]] = backers["supporters"].to_numpy()[mine]
         low, high = stats.wilson_interval(yes.sum(), counts.sum())
-        p, w_low, w_high = stats.weighted_proportion_interval(*_respondents(yes, counts, weights))
+        indicator, weight, respondents = _sides(yes, counts, weights)
+        p, w_low, w_high = stats.weighted_proportion_interval(indicator, weight, counts=respondents,
+                                                              df=counts.sum() - 1)
         table_rows.append({"priority": code, "label": label, "supporters": yes.sum(), "others": (counts - yes).sum(),
                            "unweighted": 100 * yes.sum() / counts.sum(), "unweighted_low": 100 * low,
                            "unweighted_high": 100 * high, "weighted": 100 * p, "weighted_low": 100 * w_low,
@@ -196,24 +205,33 @@ def _support_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, f: dic
     return table.drop(columns=["smaller_side", "others"])
 
 
-def _respondents(yes: np.ndarray, counts: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each cell's respondents spelled out, as (supports 1/0, weight) per respondent, for the interval's Kish n."""
-    split = np.column_stack([yes, counts - yes]).ravel()
-    return np.repeat(np.tile([1.0, 0.0], len(counts)), split), np.repeat(np.repeat(weights, 2), split)
+def _sides(yes: np.ndarray, counts: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each cell split into its supporters and the rest, as (supports 1/0, weight, respondents) per part: the
+    interval needs both sides of every cell, not each respondent spelled out."""
+    indicator = np.tile([1.0, 0.0], len(counts))
+    return indicator, np.repeat(weights, 2), np.column_stack([yes, counts - yes]).ravel()
 
 
 def describe(result: Weighting) -> str:
-    """Plain-English sentences on the weighting: convergence, spread of weights, effective sample size."""
+    """Plain-English sentences on the weighting: whether it met the margins (and, when it did not, by how much it
+    missed and what to change), the spread of weights and the effective sample size."""
     s = result.summary
-    text = (f"Raking {'converged' if s['converged'] else 'did not fully converge'} in {s['iterations']:.0f} "
-            f"iteration(s) (largest remaining gap to a margin: {s['max_margin_error']:.1e}). ")
-    text += (f"Weights run from {s['weight_min']:.2f} to {s['weight_max']:.2f} times the average (ratio "
-             f"{s['weight_ratio']:.1f}, coefficient of variation {s['weight_cv']:.2f}), so the weighted results "
-             f"are as precise as {s['effective_n']:,.0f} respondents chosen at random (design effect "
-             f"{s['design_effect']:.2f}).")
-    if not s["converged"]:
-        text += " Trimming stops the weights from meeting every margin exactly; the table below shows how close."
-    return text
+    gap = f"{100 * s['max_margin_error']:.1f} percentage points"
+    if s["converged"]:
+        text = f"Raking met every margin in {s['iterations']:.0f} iteration(s). "
+    elif s["trim"]:
+        text = (f"Weights capped at 1/{s['trim']:g} to {s['trim']:g} times the average cannot match every margin: "
+                f"every weight stays within the cap, so the weighted respondents still differ from residents by up "
+                f"to {gap} in a category (the table below shows where). A wider cap or broader margins would close "
+                "the gap. ")
+    else:
+        text = (f"Raking did not converge in {s['iterations']:.0f} iterations: the weighted respondents still "
+                f"differ from residents by up to {gap} in a category (the table below shows where); broader "
+                "margins would help. ")
+    return text + (f"Weights run from {s['weight_min']:.2f} to {s['weight_max']:.2f} times the average (ratio "
+                   f"{s['weight_ratio']:.1f}, coefficient of variation {s['weight_cv']:.2f}), so the weighted "
+                   f"results are as precise as {s['effective_n']:,.0f} respondents chosen at random (design effect "
+                   f"{s['design_effect']:.2f}).")
 
 
 def describe_support(support: pd.DataFrame) -> str:

@@ -33,7 +33,7 @@ margins = weighting.margins_from(age, by_locality == "yes", by_quintile == "yes"
 try:
     result = ui.compute(weighting.weight_responses, margins=margins, trim=trim, **f)
 except weighting.WeightingInputError as exc:
-    st.warning(str(exc))
+    st.warning(ui.plain(exc))
     st.stop()
 
 s = result.summary
@@ -53,8 +53,9 @@ key = (*f.values(), *margins, str(trim))
 with st.expander("Convergence report"):
     ui.chart(ui.figure(("convergence", *key), lambda: figures.convergence(
         result.history, "Largest gap between the weighted respondents and a margin, after each iteration")),
-             f"Raking stops when every margin is met to within 1e-8 (or after 100 iterations); it took "
-             f"{s['iterations']:.0f}.", result.history, "raking_convergence")
+             f"Raking stops when every margin is met to within 1e-8, when the weights stop changing (a cap the "
+             f"margins cannot meet), or after 100 iterations; it took {s['iterations']:.0f}.", result.history,
+             "raking_convergence")
 
 st.header("Support for each strategic priority")
 if result.support.empty:

@@ -14,6 +14,7 @@ from analytics.stats import (
     StatsInputError,
     design_effect,
     kish_effective_n,
+    linearised_effective_n,
     normalise_confidence,
     participation_ratio_minmax,
     proportional_similarity,
@@ -170,23 +171,59 @@ def test_kish_and_design_effect():
     assert kish_effective_n([1, 1, 2, 2]) == pytest.approx(3.6)
     assert design_effect([1, 1, 2, 2]) == pytest.approx(1.111111, abs=TOL)
     assert kish_effective_n(np.ones(7)) == pytest.approx(7.0) and design_effect(np.ones(7)) == pytest.approx(1.0)
+    # The same four respondents as two cells of two: sums run over respondents, so 3.6 and 4/3.6 again.
+    assert kish_effective_n([1, 2], counts=[2, 2]) == pytest.approx(3.6)
+    assert design_effect([1, 2], counts=[2, 2]) == pytest.approx(1.111111, abs=TOL)
     with pytest.raises(StatsInputError, match="weights"):
         kish_effective_n([1, -1])
+    with pytest.raises(StatsInputError, match="counts"):
+        kish_effective_n([1, 2], counts=[1])
 
 
-def test_weighted_proportion_interval():
+def test_weighted_proportion_interval_equal_weights():
+    # Equal weights: V = n/(n-1) · Σ(y - p)²/n² = p(1-p)/(n-1), so n_eff = n - 1 = 99 (not Kish's 100).
+    #   Wilson(p = .57, n = 99): z²/n = .0388026, d = 1.0388026, centre = (.57 + .0194013)/d = .5673853,
+    #   half = 1.8867530 · sqrt(.2451/99 + 3.841459/39204) = 1.8867530 · .0507321 = .0957189 -> .471666, .663104
     x = np.array([1] * 57 + [0] * 43)
     p, lo, hi = weighted_proportion_interval(x, np.ones(100))
-    assert p == pytest.approx(0.57) and (lo, hi) == pytest.approx(wilson_interval(57, 100), abs=1e-12)
-    assert (lo, hi) == pytest.approx((0.472154, 0.662667), abs=TOL)
-    # Weights [1,1,2,2], indicator [1,0,1,0]: p = 3/6 = 0.5, n_eff = 3.6 -> Wilson(1.8, 3.6):
-    #   d = 1 + 3.841459/3.6 = 2.067072; centre = 0.5; half = 1.959964/2.067072·sqrt(0.25/3.6 + 3.841459/51.84)
-    #   = 0.948186·sqrt(0.069444+0.074102) = 0.948186·0.378875 = 0.359244
-    p, lo, hi = weighted_proportion_interval([1, 0, 1, 0], [1, 1, 2, 2])
-    assert p == pytest.approx(0.5) and lo == pytest.approx(0.140756, abs=TOL) and hi == pytest.approx(0.859244, abs=TOL)
+    assert p == pytest.approx(0.57) and (lo, hi) == pytest.approx((0.471666, 0.663104), abs=TOL)
+    assert linearised_effective_n(x, np.ones(100)) == pytest.approx(99)
+
+
+# Five respondents: weights 2, 2, 1, 1, 4; the first two say yes. As cells: (yes, weight 2) × 2, (no, 1) × 2,
+# (no, 4) × 1.
+#   p = (2 + 2)/10 = .4.  w(y - p): 2·.6 = 1.2, 1.2, 1·(-.4) = -.4, -.4, 4·(-.4) = -1.6
+#   Σ squares = 1.44 + 1.44 + .16 + .16 + 2.56 = 5.76;  V = 5/4 · 5.76/10² = .072
+#   n_eff = p(1-p)/V = .24/.072 = 3.333333 (Kish's would be 10²/26 = 3.846154)
+YES, WEIGHTS = [1, 1, 0, 0, 0], [2, 2, 1, 1, 4]
+
+
+def test_linearised_interval_hand_worked():
+    assert linearised_effective_n(YES, WEIGHTS) == pytest.approx(10 / 3)
+    # Wilson(p = .4, n = 3.333333): z²/n = 1.1524376, d = 2.1524376, centre = (.4 + .5762188)/d = .4535410,
+    #   half = z/d · sqrt(.24/n + z²/4n²) = .9105788 · sqrt(.072 + .0864328) = .9105788 · .3980362 = .3624433
+    #   -> .091098 to .815984
+    expected = (0.4, 0.091098, 0.815984)
+    assert weighted_proportion_interval(YES, WEIGHTS) == pytest.approx(expected, abs=TOL)
+    # The same respondents as cells with counts: the same figures, without spelling each respondent out.
+    assert weighted_proportion_interval([1, 0, 0], [2, 1, 4], counts=[2, 2, 1]) == pytest.approx(expected, abs=TOL)
+    assert linearised_effective_n([1, 0, 0], [2, 1, 4], counts=[2, 2, 1]) == pytest.approx(10 / 3)
+
+
+def test_linearised_interval_degrees_of_freedom_and_extremes():
+    # Korn-Graubard df adjustment, df = 5 - 1 = 4: t(4, .975) = 2.776445, (z/t)² = (1.959964/2.776445)² = .4983311
+    #   n_eff = 3.333333 · .4983311 = 1.6611037; Wilson: z²/n = 2.3125942, d = 3.3125942,
+    #   centre = (.4 + 1.1562971)/d = .4698122, half = .5916704 · sqrt(.1444823 + .3480509) = .5916704 · .7018070
+    #   = .4152385 -> .054574 to .885051
+    assert weighted_proportion_interval(YES, WEIGHTS, df=4) == pytest.approx((0.4, 0.054574, 0.885051), abs=TOL)
+    # Nobody says yes: V = 0, so Kish's n_eff = 10²/26 = 3.846154; Wilson(0, n) upper = (z²/n)/(1 + z²/n)
+    #   = .9987793/1.9987793 = .499695.
+    assert weighted_proportion_interval([0] * 5, WEIGHTS) == pytest.approx((0.0, 0.0, 0.499695), abs=TOL)
     assert weighted_proportion_interval([1, 1, 1], [0.3, 0.3, 0.4])[2] == 1.0
     with pytest.raises(StatsInputError, match="0/1"):
         weighted_proportion_interval([2, 0], [1, 1])
+    with pytest.raises(StatsInputError, match="degrees of freedom"):
+        weighted_proportion_interval(YES, WEIGHTS, df=0)
 
 
 def test_standardised_difference():
@@ -253,15 +290,51 @@ def test_rake_shares_scaled_to_weighted_total_and_base_weights():
 def test_rake_trimming():
     # Untrimmed, F-old's single row gets 23.588989 > 1.8 × mean 12.5 = 22.5, so a (0.4, 1.8) trim binds.
     # A feasible answer exists with Fo capped at 22.5: Fy = (50-22.5)/3 = 9.166667, My = (22.5-10)/2 = 6.25
-    # (>= floor 0.4·12.5 = 5), Mo = (60-22.5)/2 = 18.75; trimming within iterations finds it.
+    # (>= floor 0.4·12.5 = 5), Mo = (60-22.5)/2 = 18.75.
     res = rake(SAMPLE, MARGINS, trim=(0.4, 1.8), max_iter=500)
-    assert res.converged and res.max_margin_error <= 1e-8
+    assert res.converged and res.max_margin_error <= 1e-8 and res.reference_mean == 12.5
     assert _cell_weights(res.weights) == pytest.approx({"Fy": 27.5 / 3, "Fo": 22.5, "My": 6.25, "Mo": 18.75}, abs=1e-5)
-    assert res.weights.max() <= 1.8 * res.weights.mean() * (1 + 1e-6)
-    # Caps of exactly the mean force equal weights, which cannot meet these margins: reported, not hidden.
+    # Caps of exactly the mean force equal weights, which cannot meet these margins: reported, not hidden, and
+    # raking stops at the second iteration, when the weights have stopped changing.
     res = rake(SAMPLE, MARGINS, trim=(1.0, 1.0), max_iter=5)
     # Equal weights give unweighted shares: sex F 4/8 = 0.5 (error 0); age young 5/8 vs 0.4 -> 0.225.
-    assert not res.converged and res.iterations == 5 and res.max_margin_error == pytest.approx(0.225)
+    assert not res.converged and res.iterations == 2 and res.max_margin_error == pytest.approx(0.225)
+    assert np.all(res.weights == 12.5)
+
+
+# Six cells (sex × age a/b/c) with respondents F 1, 2, 1 and M 3, 1, 3; targets F 7, M 4 and a 4, b 5, c 2. The
+# total is 11 residents for 11 respondents, so the reference mean m is 1 and a (0, 2) cap is a weight of 2.
+WIDE = pd.DataFrame({"sex": ["F"] * 3 + ["M"] * 3, "age": ["a", "b", "c"] * 2, "n": [1, 2, 1, 3, 1, 3]})
+WIDE_MARGINS = {"sex": pd.Series({"F": 7.0, "M": 4.0}), "age": pd.Series({"a": 4.0, "b": 5.0, "c": 2.0})}
+
+
+def test_rake_cap_binds_hand_worked():
+    # Untrimmed, F-b's weight is 2.1, over the cap. Capped raking's answer is clip(sex factor × age factor):
+    # F-b on the cap at 2, and the free cells keep one a : c ratio r for both sexes (Fa/Fc = Ma/Mc = r).
+    #   b: 2·2 + 1·Mb = 5 -> Mb = 1.   M: 3·Ma + 1 + 3·Mc = 4 -> Ma + Mc = 1.   F: Fa + 2·2 + Fc = 7 -> Fa + Fc = 3.
+    #   So Fa = 3r/(1+r), Ma = r/(1+r), and a: Fa + 3·Ma = 6r/(1+r) = 4 -> r = 2:
+    #   Fa = 2, Fc = 1, Ma = 2/3, Mc = 1/3 (c: 1 + 3·1/3 = 2). F-b unclipped is Mb · Fa/Ma = 1 · 3 = 3 >= 2, so
+    #   it rightly sits on the cap. Clipping against the moving mean and raking the clipped weights (the old way)
+    #   settles on other weights within the cap instead (Fa 1.9966, Fc 1.0034).
+    assert rake(WIDE, WIDE_MARGINS, counts="n").weights[1] == pytest.approx(2.1, abs=1e-6)
+    res = rake(WIDE, WIDE_MARGINS, trim=(0.0, 2.0), counts="n")
+    assert res.converged and res.reference_mean == 1.0
+    assert res.weights == pytest.approx([2, 2, 1, 2 / 3, 1, 1 / 3], abs=1e-6)
+
+
+def test_rake_floor_binds_hand_worked():
+    # Respondents F 3, 3, 3 and M 3, 1, 1; targets F 11, M 3; a 4, b 5, c 5 (m = 14/14 = 1). Untrimmed M-a is
+    # 0.4774, under a (0.5, 2) floor of 0.5. With M-a on the floor:
+    #   a: 3·Fa + 3·0.5 = 4 -> Fa = 5/6.  b and c are alike (same respondents, same targets): Fb = Fc, Mb = Mc.
+    #   M: 1.5 + Mb + Mc = 3 -> Mb = Mc = 0.75.  b: 3·Fb + 0.75 = 5 -> Fb = Fc = 17/12.
+    #   F: 3·(5/6 + 17/12 + 17/12) = 3 · 44/12 = 11. M-a unclipped: Fa · Mb/Fb = 5/6 · 0.75 · 12/17 = 15/34 <= 0.5.
+    # The old way settles at Fa 0.8309, M-a 0.5025.
+    cells = WIDE.assign(n=[3, 3, 3, 3, 1, 1])
+    margins = {"sex": pd.Series({"F": 11.0, "M": 3.0}), "age": pd.Series({"a": 4.0, "b": 5.0, "c": 5.0})}
+    assert rake(cells, margins, counts="n").weights[3] == pytest.approx(0.477412, abs=1e-6)
+    res = rake(cells, margins, trim=(0.5, 2.0), counts="n")
+    assert res.converged
+    assert res.weights == pytest.approx([5 / 6, 17 / 12, 17 / 12, 0.5, 0.75, 0.75], abs=1e-6)
 
 
 CELLS = pd.DataFrame({"sex": ["F", "F", "M", "M"], "age": ["young", "old", "young", "old"], "n": [3, 1, 2, 2]})
@@ -279,6 +352,23 @@ def test_rake_cells_with_counts_give_each_respondent_its_row_weight():
     assert shares.weights[0] == pytest.approx(0.704294, abs=1e-5)
     with pytest.raises(StatsInputError, match="counts column 'n'"):
         rake(CELLS.assign(n=0), MARGINS, counts="n")
+
+
+def test_rake_cap_and_margins_conflict_hand_worked():
+    # SAMPLE's cells with a (0.5, 1.5) cap about m = 100/8 = 12.5: every weight within [6.25, 18.75]. The old
+    # respondents can carry at most 18.75 + 2·18.75 = 56.25 of the 60 old residents, so no capped weights meet
+    # the age margin. Both old cells stay on the cap while sex and the total are met:
+    #   F: 3·Fy + 18.75 = 50 -> Fy = 10.416667;  M: 2·My + 2·18.75 = 50 -> My = 6.25 (on the floor);
+    #   total 31.25 + 18.75 + 12.5 + 37.5 = 100, so the weights' own mean is m and the cap holds against it too.
+    #   Young weigh 31.25 + 12.5 = 43.75 of 100: 3.75 points over the 40% margin -> max_margin_error .0375.
+    # (Clipping against the moving mean left a mean of 12.125, so 18.75 was 1.546 times the weights' mean.)
+    res = rake(CELLS, MARGINS, trim=(0.5, 1.5), counts="n")
+    assert not res.converged and res.max_margin_error == pytest.approx(0.0375, abs=1e-9)
+    assert res.weights == pytest.approx([125 / 12, 18.75, 6.25, 18.75], abs=1e-9)
+    mean = np.average(res.weights, weights=CELLS["n"])
+    assert mean == pytest.approx(12.5, abs=1e-9)
+    assert np.all((res.weights >= 0.5 * mean * (1 - 1e-12)) & (res.weights <= 1.5 * mean * (1 + 1e-12)))
+    assert res.iterations < 100  # it stops once the weights stop changing, rather than running out
 
 
 def test_rake_refuses():

@@ -56,9 +56,14 @@ def test_support_before_and_after_weighting_hand_worked(raked):
     assert t["unweighted"].tolist() == pytest.approx([300 / 7, 400 / 7])
     assert t["weighted"].tolist() == pytest.approx([50, 31.25], abs=1e-5)
     assert t.loc["P2", "change"] == pytest.approx(31.25 - 400 / 7, abs=1e-5)
-    # P1's interval: Wilson for p = .5 on n_eff = 4.2667 (z²/n = .90035): centre .5, half-width
-    # 1.96/1.90035 · √(.25/4.2667 + 3.8415/(4 · 4.2667²)) = .34417 → 15.58% to 84.42%.
-    assert (t.loc["P1", "weighted_low"], t.loc["P1", "weighted_high"]) == pytest.approx((15.584, 84.416), abs=1e-2)
+    # P1's interval rests on the linearised variance (weights in sixteenths, Σw = 16, p = .5):
+    #   w(y − p) = R1 .5, R2 .5, R6 3 (supporters); R3 −2, R4 −1, R7 −.5, R8 −.5
+    #   Σ squares = .25 + .25 + 9 + 4 + 1 + .25 + .25 = 15; V = 7/6 · 15/16² = .0683594; n_eff = .25/V = 128/35
+    #   = 3.657143 (Kish's: 4.2667). Korn–Graubard df = 7 − 1 = 6: t(6, .975) = 2.446912, (z/t)² = .6415929
+    #   → n_eff 2.3463968. Wilson at p = .5: z²/n = 1.6371736, d = 2.6371736, centre .5, half-width
+    #   z/d · √(.25/n + z²/4n²) = .7432063 · √(.1065463 + .1744349) = .7432063 · .5300766 = .3939563
+    #   → 10.6044% to 89.3956%.
+    assert (t.loc["P1", "weighted_low"], t.loc["P1", "weighted_high"]) == pytest.approx((10.6044, 89.3956), abs=1e-3)
     low, high = stats.wilson_interval(3, 7)
     assert (t.loc["P1", "unweighted_low"], t.loc["P1", "unweighted_high"]) == pytest.approx((100 * low, 100 * high))
 
@@ -96,12 +101,20 @@ def test_demo_weighting_converges_and_trimming_caps_the_weights(demo):
     assert len(w.support) == 7 and not w.support["withheld"].any()
     assert (w.support["weighted_high"] - w.support["weighted_low"]
             > w.support["unweighted_high"] - w.support["unweighted_low"]).all()  # fewer effective respondents
+    # The untrimmed weights run from 0.40 to 4.82 times the mean, inside the 5× cap: a cap that does not bind at
+    # the answer leaves it exactly as it was (clipping against a moving mean during the iterations did not).
+    untrimmed = weighting.weight_responses(demo, trim=0)
+    assert untrimmed.summary["weight_max"] < 5 and untrimmed.summary["weight_min"] > 0.2
+    assert w.summary["effective_n"] == pytest.approx(untrimmed.summary["effective_n"], rel=1e-12)
+    assert w.support["weighted"].to_numpy() == pytest.approx(untrimmed.support["weighted"].to_numpy(), rel=1e-9)
+    # A 2× cap binds at both ends: the weights returned run exactly from half to twice their own mean (before,
+    # 2.13 times it), and since capped weights cannot meet every margin, the summary and its sentence say so.
     capped = weighting.weight_responses(demo, trim=2)
-    # Weights are clipped to [mean/2, 2·mean] of the mean before clipping, so max ÷ min is at most 2 ÷ ½ = 4;
-    # clipped weights cannot meet every margin, and the summary says so.
-    assert capped.summary["weight_ratio"] <= 4 * (1 + 1e-9) < w.summary["weight_ratio"]
-    assert capped.summary["converged"] == 0 and capped.summary["max_margin_error"] > 1e-8
-    assert "did not fully converge" in weighting.describe(capped)
+    assert (capped.summary["weight_min"], capped.summary["weight_max"]) == pytest.approx((0.5, 2.0), rel=1e-9)
+    assert capped.summary["converged"] == 0 and capped.summary["max_margin_error"] > 1e-3
+    said = weighting.describe(capped)
+    assert said.startswith("Weights capped at 1/2 to 2 times the average cannot match every margin")
+    assert f"up to {100 * capped.summary['max_margin_error']:.1f} percentage points" in said
 
 
 def test_locality_filter_weights_to_that_locality(demo):
