@@ -3,7 +3,8 @@
 Functions take numpy arrays or scalars; scalar input gives floats back, array input gives arrays (broadcast).
 Impossible input raises `StatsInputError` with a message that says what to fix. Raking is a short numpy
 implementation: the PyPI options (ipfn: last release 2021; samplics: heavy dependencies; weightipy) are not
-installed and the algorithm is a dozen lines.
+installed, and none of them keeps a trimming cap on the final weights as `rake` does. Intervals for
+respondents who arrive in activities (clusters) are in analytics/design.py.
 """
 from __future__ import annotations
 
