@@ -62,10 +62,10 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric("respondents", "Respondents", "people", "People who gave details (a response row) in activities "
            "matching the filters.", "higher is better", _LEDGER),
     Metric("respondents_per_1000", "Respondents per 1,000 residents", "per 1,000",
-           "Respondents living in the area per 1,000 residents. For localities the 95% interval allows for people "
-           "coming in activities (as the representation ratio's does) and the flag says whether the locality's "
-           "share of respondents is clearly below or above its share of residents; for neighbourhoods the interval "
-           "is Byar's (exact Poisson below 10).", "higher is better", _LEDGER, "{:.1f}"),
+           "Respondents living in the area per 1,000 residents. The 95% interval allows for people coming in "
+           "activities (as the representation ratio's does); for localities the flag says whether the locality's "
+           "share of respondents is clearly below or above its share of residents.", "higher is better", _LEDGER,
+           "{:.1f}"),
     Metric("representation_ratio", "Representation ratio", "ratio",
            "The group's share of respondents divided by its share of the population: 1 = heard in proportion, "
            "below 1 = under-reached. The 95% interval is Wilson's on the effective number of respondents: "

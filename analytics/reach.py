@@ -358,22 +358,22 @@ def overall_rate(con: Store, **given: str) -> float:
     return 1000 * heard / residents if heard >= threshold(con) else float("nan")
 
 
-def _rates(table: pd.DataFrame, count: str, denominator: str) -> pd.DataFrame:
-    table = table.copy()
-    table["per_1000"] = 1000 * table[count] / table[denominator]
-    table["per_1000_low"], table["per_1000_high"] = stats.rate_interval(
-        table[count].to_numpy(), table[denominator].to_numpy(), multiplier=1000)
-    return table
-
-
 def coverage_by_neighbourhood(con: Store, **given: str) -> pd.DataFrame:
-    """Columns: neighbourhood_code, neighbourhood_name, locality, residents, respondents, per_1000 (+ interval),
-    withheld. Suppression keeps each locality's total from giving a withheld neighbourhood away."""
+    """Columns: neighbourhood_code, neighbourhood_name, locality, residents, respondents, per_1000 with
+    per_1000_low/high (95%, design-based as for localities: the neighbourhood's share of respondents with a known
+    home, clustered by activity, as a rate), withheld. Suppression keeps each locality's total from giving a
+    withheld neighbourhood away."""
     f = filters(**given)
-    resp = respondent_cells(con, 0, **f).groupby("neighbourhood_code")["respondents"].sum()
+    cells = con.query("neighbourhood_cells", surveys=list(design.SURVEY_METHODS), **f)
     table = con.query("neighbourhoods")
-    table["respondents"] = table["neighbourhood_code"].map(resp).fillna(0)
-    table = _rates(table, "respondents", "residents")
+    table["respondents"] = table["neighbourhood_code"].map(cells.groupby("neighbourhood_code")["respondents"].sum())
+    table["respondents"] = table["respondents"].fillna(0)
+    units = design.Units.from_cells(cells, cells, table, ["neighbourhood_code"])
+    got = design.share_design(units)
+    low, high = design.share_interval(table["respondents"].to_numpy(float), units.n, got.deff, got.df)
+    scale = 1000 * units.n / table["residents"]  # a share of the respondents → respondents per 1,000 residents
+    table["per_1000"] = 1000 * table["respondents"] / table["residents"]
+    table["per_1000_low"], table["per_1000_high"] = low * scale, high * scale
     if f["locality"] != "All":
         table = table[table["locality"] == f["locality"]]
     return suppress(table, "respondents", threshold(con), ("per_1000", "per_1000_low", "per_1000_high"),

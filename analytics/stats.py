@@ -375,16 +375,3 @@ def _factors(u: np.ndarray, n: np.ndarray, codes: np.ndarray, targets: np.ndarra
         return _scale_capped(u, n, codes, targets, *bounds)
     have = np.bincount(codes, weights=u * n, minlength=len(targets))
     return np.divide(targets, have, out=np.ones_like(targets), where=have > 0)
-
-
-def funnel_limits(expected: ArrayLike, confidence: float = 0.998):
-    """Control limits for an observed count whose expected value is `expected` (funnel plots).
-
-    Uses the exact Poisson limits in their continuous chi-square form (as the PHE/Fingertips funnel tools do),
-    so the limits are smooth in the expected count: lower = χ²(α/2; 2E)/2, upper = χ²(1−α/2; 2E+2)/2.
-    """
-    e = _arr(expected, "expected")
-    alpha = 1 - normalise_confidence(confidence)
-    lower = np.where(e > 0, stats.chi2.ppf(alpha / 2, np.maximum(2 * e, 1e-12)) / 2, 0.0)
-    upper = stats.chi2.ppf(1 - alpha / 2, 2 * e + 2) / 2
-    return _out(lower, np.ndim(expected) == 0), _out(upper, np.ndim(expected) == 0)

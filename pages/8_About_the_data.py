@@ -24,8 +24,8 @@ intervals for who was heard treat each activity as one cluster (an open partners
 one by one) and are widened by the design effect this gives; where a population is an estimate with a range,
 the interval covers the range. A group is flagged under- or over-represented only when chance is ruled out
 across all the groups compared at once (Holm's method, 5%) and its ratio is outside {band[0]:g}–{band[1]:g};
-groups with a target are compared with the target. Rates for neighbourhoods use Byar's method (exact Poisson
-limits below 10 events); other proportions use the Wilson score interval.
+groups with a target are compared with the target. Other proportions (weighted support, the panel) use the
+Wilson score interval.
 """)
 if info.get("source") or info.get("notes"):
     st.header("How this pack was made")

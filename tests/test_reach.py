@@ -99,6 +99,10 @@ def test_coverage_rates_and_flags(tiny):
     assert t.loc["North", "per_1000_high"] == pytest.approx(1000 * 0.958815 * 7 / 760, abs=1e-3)
     assert t.loc["North", "flag"] == "within"
     assert t.loc["North", "activities"] == 1 and t.loc["North", "participants"] == 8
+    # Neighbourhood N1 is all of North: the same design-based interval.
+    hood = reach.coverage_by_neighbourhood(tiny).set_index("neighbourhood_code")
+    assert hood.loc["N1", ["per_1000_low", "per_1000_high"]].tolist() == pytest.approx(
+        [1000 * 0.211645 * 7 / 760, 1000 * 0.958815 * 7 / 760], abs=1e-3)
     # The same flags and figures with the filter on the locality (the comparison is with the whole partnership).
     alone = reach.coverage_by_locality(tiny, locality="North").set_index("locality")
     assert alone.loc["North", ["per_1000_low", "flag"]].tolist() == t.loc["North", ["per_1000_low", "flag"]].tolist()
