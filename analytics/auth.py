@@ -20,14 +20,18 @@ from typing import Mapping
 
 import bcrypt
 
-MAX_FAILURES = 5  # failed sign-ins in a row (per session, and per username across sessions) before a pause
+MAX_FAILURES = 5  # failed sign-ins in a row (per session, and per client and username) before a pause
+# Failures from one client (its address) with any usernames before it is paused, so that trying many names from one
+# place is slowed too. Issue 19: the pause used to be per username for everyone, so five wrong passwords from an
+# anonymous visitor locked the real editor out for a minute; now each client's failures pause only that client.
+MAX_CLIENT_FAILURES = 4 * MAX_FAILURES
 LOCKOUT_SECONDS = 60
 MIN_PASSWORD_LENGTH = 12
 OIDC_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
 # Checked against when the username is unknown, so a wrong name takes as long as a wrong password (the hash of
 # a random string that was then thrown away).
 _DUMMY_HASH = "$2b$12$IAvPlhLukTSJohETeV3/S.rVPVMVwwnK6snciPB6pe2nLxkNyrxPK"
-_MAX_NAMES = 10_000  # usernames tracked for the pause; forgotten (unless paused) past this
+_MAX_NAMES = 10_000  # clients and (client, username) pairs tracked for the pause; forgotten (unless paused) past this
 
 
 @dataclass(frozen=True)
@@ -86,11 +90,13 @@ def is_editor_email(config: Settings, email: object) -> bool:
 
 @dataclass
 class Throttle:
-    """Failed attempts and when sign-in opens again; one per session (kept in session state) and one per
-    username in this process, so neither a new session nor a new name resets the pause."""
+    """Failed attempts and when sign-in opens again; one per session (kept in session state), and in this process
+    one per client and username and one per client, so neither a new session nor a new name resets a client's
+    pause, while another client (the real editor) is not paused by it."""
 
     failures: int = 0
     locked_until: float = 0.0
+    limit: int = MAX_FAILURES
 
     def wait(self, now: float) -> int:
         """Seconds until another attempt is allowed (0: now)."""
@@ -98,7 +104,7 @@ class Throttle:
 
     def failed(self, now: float) -> None:
         self.failures += 1
-        if self.failures >= MAX_FAILURES:
+        if self.failures >= self.limit:
             self.failures, self.locked_until = 0, now + LOCKOUT_SECONDS
 
     def succeeded(self) -> None:
@@ -108,33 +114,51 @@ class Throttle:
 @dataclass
 class _ByName:
     lock: threading.Lock = field(default_factory=threading.Lock)
-    throttles: dict[str, Throttle] = field(default_factory=dict)
+    throttles: dict[tuple[str, str], Throttle] = field(default_factory=dict)  # (client, username) → its pause
+    clients: dict[str, Throttle] = field(default_factory=dict)  # client → its pause, whatever the username
 
 
 _BY_NAME = _ByName()
 
 
+def forget_failures() -> None:
+    """Clear every client's pause (tests, and a restarted server, start from none)."""
+    with _BY_NAME.lock:
+        _BY_NAME.throttles.clear()
+        _BY_NAME.clients.clear()
+
+
+def _tracked(table: dict, key, now: float, limit: int) -> Throttle:
+    if len(table) > _MAX_NAMES:  # forget clients that are not paused (the caller holds the lock)
+        for stale in [k for k, t in table.items() if not t.wait(now)]:
+            del table[stale]
+    return table.setdefault(key, Throttle(limit=limit))
+
+
 def sign_in(accounts: Mapping[str, str], username: str, password: str, session: Throttle,
-            now: float | None = None) -> tuple[bool, str]:
-    """Check a username and password; returns (signed in, message for the person)."""
+            now: float | None = None, client: str = "") -> tuple[bool, str]:
+    """Check a username and password; returns (signed in, message for the person). `client` names where the
+    attempt comes from (analytics.ui gives the connection's address); failures pause that session, that client
+    with that username, and (after more) that client with any username — never another client."""
     now = time.monotonic() if now is None else now
     username = username.strip()
     with _BY_NAME.lock:
-        if len(_BY_NAME.throttles) > _MAX_NAMES:
-            _BY_NAME.throttles = {k: t for k, t in _BY_NAME.throttles.items() if t.wait(now)}
-        by_name = _BY_NAME.throttles.setdefault(username, Throttle())
-    wait = max(session.wait(now), by_name.wait(now))
+        throttles = (session, _tracked(_BY_NAME.throttles, (client, username), now, MAX_FAILURES),
+                     _tracked(_BY_NAME.clients, client, now, MAX_CLIENT_FAILURES))
+    wait = max(t.wait(now) for t in throttles)
     if wait:
         return False, f"Too many failed attempts. Try again in {wait} seconds."
     hashed = accounts.get(username)
     ok = check_password(password, hashed or _DUMMY_HASH) and hashed is not None
+    with _BY_NAME.lock:
+        for throttle in throttles:
+            if ok:
+                throttle.succeeded()
+            else:
+                throttle.failed(now)
     if ok:
-        session.succeeded()
-        by_name.succeeded()
         return True, f"Signed in as {username}."
-    session.failed(now)
-    by_name.failed(now)
-    if session.wait(now) or by_name.wait(now):
+    if any(t.wait(now) for t in throttles):
         return False, f"Too many failed attempts. Try again in {LOCKOUT_SECONDS} seconds."
     return False, "The username or password is not right."
 

@@ -45,6 +45,10 @@ MATERIALISED = {"stg_area_share", "stg_need_gradient", "stg_area_need_rate", "st
                 "stg_response"}
 # A gradient whose residents-weighted mean is within this of 1 is taken as normalised (floating-point noise).
 GRADIENT_TOLERANCE = 1e-6
+# Issue 19: a build killed half way leaves `.<store>.<pid>.building` (and DuckDB's .wal beside it). Under the build
+# lock no other build of the store runs, so one whose process is gone, or that has not been written to for this
+# long (a process id can be reused), is removed.
+STALE_BUILD_SECONDS = 600
 
 
 def build(pack_path: Path, db_path: Path) -> dict[str, int]:
@@ -185,9 +189,39 @@ def stored_hash(db_path: Path) -> str | None:
     return row[0] if row else None
 
 
+def remove_stale_builds(db_path: Path, now: float | None = None) -> list[str]:
+    """Remove the half-written stores of builds that were killed; call it holding the build lock. Returns the
+    names removed."""
+    now = time.time() if now is None else now
+    removed = []
+    for file in Path(db_path).parent.glob(f".{Path(db_path).name}.*.building*"):
+        pid = file.name.removeprefix(f".{Path(db_path).name}.").split(".")[0]
+        try:
+            idle = now - file.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if not pid.isdigit() or not _running(int(pid)) or idle > STALE_BUILD_SECONDS:
+            file.unlink(missing_ok=True)
+            removed.append(file.name)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def ensure_store(pack_path: Path, db_path: Path) -> bool:
     """Build the store if it is missing or was built from other pack content; True when it built."""
     with _build_lock(db_path):
+        remove_stale_builds(db_path)
         if stored_hash(db_path) == fingerprint(pack_path):
             return False
         build(pack_path, db_path)
@@ -203,11 +237,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         with _build_lock(db):
+            remove_stale_builds(db)
             counts = build(args.pack, db)
     except PackInvalid as exc:
         print(f"The pack at {args.pack} was not loaded. {exc}", file=sys.stderr)
         print(f"The store {db} is unchanged. Fix the problems above and run the command again.", file=sys.stderr)
         return 2
+    except Exception as exc:  # issue 19: not a problem with the pack's values (those are PackInvalid, exit 2)
+        message = " ".join(str(exc).split())[:300]
+        print(f"The store {db} is unchanged: the build failed ({type(exc).__name__}: {message}).", file=sys.stderr)
+        return 1
     print(f"Built {db} from {args.pack} in {time.perf_counter() - started:.1f} s:")
     for name in [s.table_name for s in ALL_FILES] + ["areas"]:
         print(f"  {name:<16} {counts.get(name, 0):>10,} rows")

@@ -28,6 +28,7 @@ from typing import Iterator
 
 import pandas as pd
 
+from analytics import repeats as repeated
 from analytics.batches import BATCHES_DIR, TMP_PREFIX, UNDONE_PREFIX, batches_dir, committed, undone
 from analytics.build import ensure_store
 from analytics.pack import load_pack
@@ -97,24 +98,46 @@ def _merge(first: list[Problem], more: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(first + [p for p in more if p.row is None or (p.row, p.column) not in seen]))
 
 
+def added_before(pack: Path, digest: str) -> dict | None:
+    """The manifest of the committed batch made from a file with this SHA-256 (hex), or None."""
+    return next((m for m in map(read_manifest, committed(pack)) if m.get("file_sha256") == digest), None)
+
+
+def already_added(manifest: dict) -> str:
+    return (f"This file was already added as batch {manifest.get('batch_id')} by {manifest.get('uploaded_by')} on "
+            f"{manifest.get('uploaded_at')}; it was not added again. To replace that batch, undo it first.")
+
+
+def repeats(pack: Path, prepared: Prepared) -> repeated.Repeats:
+    """Rows of a responses upload without ids that are already in the ledger or repeat an earlier row (issue 19)."""
+    return repeated.find(Path(pack), prepared)
+
+
 def commit(pack: Path, db: Path, prepared: Prepared, original: bytes, *, original_name: str, uploaded_by: str,
-           partner: str) -> dict:
+           partner: str, add_repeats: bool = False) -> dict:
     """Add the prepared rows as a new batch and rebuild the store; return the batch's manifest. Raises
-    LedgerRefused (nothing changed) when the file was added before or the ledger would break the contract."""
+    LedgerRefused (nothing changed) when the file was added before or the ledger would break the contract.
+    Rows that repeat a response by content (`repeats`, found again under the lock) are left out, unless the editor
+    said they are different people (`add_repeats`); a file with nothing else is refused."""
     pack, db = Path(pack), Path(db)
     if prepared.problems or not len(prepared.frame):
         raise LedgerRefused("The file has problems to fix before it can be added.", prepared.problems)
     digest = hashlib.sha256(original).hexdigest()
     with ledger_lock(pack):
         _remove_leftovers(pack)
-        earlier = next((m for m in map(read_manifest, committed(pack)) if m.get("file_sha256") == digest), None)
-        if earlier:
-            raise LedgerRefused(f"This file was already added as batch {earlier.get('batch_id')} by "
-                                f"{earlier.get('uploaded_by')} on {earlier.get('uploaded_at')}; it was not added "
-                                "again. To replace that batch, undo it first.")
+        if earlier := added_before(pack, digest):
+            raise LedgerRefused(already_added(earlier))
+        found = repeated.find(pack, prepared)
+        if found.count and not add_repeats:
+            if found.count == len(prepared.frame):
+                raise LedgerRefused(f"All {found.count:,} rows are already in the ledger or repeat another row of "
+                                    "the file (same activity, date, area, sex, age band, communities and priorities);"
+                                    " nothing was added.")
+            prepared = repeated.without(prepared, found)
         batch_id = new_batch_id(after=_latest_id(pack))
         frame = finalise(prepared, batch_id)
         manifest = _manifest(batch_id, prepared, digest, original, original_name, uploaded_by, partner, len(frame))
+        manifest["repeats_left_out"] = 0 if add_repeats else found.count
         tmp, final = batches_dir(pack) / f"{TMP_PREFIX}{batch_id}", batches_dir(pack) / batch_id
         try:
             _write_batch(tmp, prepared.kind, frame, original, manifest)
@@ -131,7 +154,8 @@ def commit(pack: Path, db: Path, prepared: Prepared, original: bytes, *, origina
             _publish(final, tmp)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-    log.info("ledger: added batch %s (%s, %d rows, sha256 %s)", batch_id, prepared.kind, len(frame), digest)
+    log.info("ledger: added batch %s (%s, %d rows, %d repeats left out, sha256 %s)", batch_id, prepared.kind,
+             len(frame), manifest["repeats_left_out"], digest)
     return manifest
 
 

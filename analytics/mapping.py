@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from analytics import config
-from analytics.schema import LEDGER_FILES
+from analytics.schema import LEDGER_FILES, YEAR_MAX, YEAR_MIN
 
 KINDS = ("responses", "activities")
 FIELDS: dict[str, tuple[str, ...]] = {s.table_name: tuple(c.name for c in s.columns) for s in LEDGER_FILES
@@ -184,14 +184,15 @@ DATE_MESSAGE = ("expected a date such as 2025-03-31 or 31/03/2025 (day first), a
 
 
 def to_date(value: str, month_first: bool = False) -> tuple[str, str | None]:
-    """ISO dates, DD/MM/YYYY (MM/DD/YYYY when `month_first`), Excel serial numbers and timestamps → YYYY-MM-DD."""
+    """ISO dates, DD/MM/YYYY (MM/DD/YYYY when `month_first`), Excel serial numbers and timestamps → YYYY-MM-DD.
+    Every path ends in the contract's year guard (issue 19: the timestamp 0001-01-01T00:00:00Z was let through)."""
     text = value.strip()
     if not text:
         return "", None
     if re.fullmatch(r"\d+(\.\d+)?", text):
         serial = float(text)
         if int(serial) in EXCEL_SERIALS:
-            return (EXCEL_EPOCH + dt.timedelta(days=int(serial))).isoformat(), None
+            return _in_years(EXCEL_EPOCH + dt.timedelta(days=int(serial)), text)
         return text, DATE_MESSAGE
     day = re.split(r"[T ](?=\d{1,2}:\d{2})", text, maxsplit=1)[0].strip()  # drop a time of day
     formats = DATE_FORMATS if not month_first else tuple(f.replace("%d/%m", "%m/%d") for f in DATE_FORMATS)
@@ -200,12 +201,18 @@ def to_date(value: str, month_first: bool = False) -> tuple[str, str | None]:
             parsed = dt.datetime.strptime(day, form).date()
         except ValueError:
             continue
-        if 1900 <= parsed.year <= 2100:  # '%Y' also reads '25' as the year 25
+        if YEAR_MIN <= parsed.year <= YEAR_MAX:  # '%Y' also reads '25' as the year 25
             return parsed.isoformat(), None
     try:  # ISO timestamps with a zone, e.g. 2025-01-02T10:00:00+00:00
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat(), None
+        return _in_years(dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date(), text)
     except ValueError:
         return text, DATE_MESSAGE
+
+
+def _in_years(day: dt.date, text: str) -> tuple[str, str | None]:
+    if YEAR_MIN <= day.year <= YEAR_MAX:
+        return day.isoformat(), None
+    return text, f"the year {day.year} is outside {YEAR_MIN} to {YEAR_MAX}; {DATE_MESSAGE}"
 
 
 def month_first(values: list[str]) -> bool:

@@ -15,8 +15,8 @@ import pandas as pd
 import shapely
 
 from analytics import batches, config
-from analytics.schema import (ALL_FILES, DOMAINS, YEAR_MAX, YEAR_MIN, FileSpec, PackInvalid, Problem, read_csv,
-                              reference_problems, whole_number_problem)
+from analytics.schema import (ALL_FILES, DOMAINS, MAX_ROWS_SPELT_OUT, RESPONSE_GRACE_DAYS, YEAR_MAX, YEAR_MIN,
+                              FileSpec, PackInvalid, Problem, read_csv, reference_problems, whole_number_problem)
 
 META_DEFAULTS = {"area_label": "small area", "neighbourhood_label": "neighbourhood",
                  "deprivation_index": "deprivation index", "suppress_below": config.DEFAULT_SUPPRESS_BELOW,
@@ -248,6 +248,34 @@ def _ledger_checks(t: dict[str, pd.DataFrame], codes: set[str], localities: set[
     for i in backwards[backwards].index:
         problems.append(Problem("activities.csv", "end_date is before start_date; swap them or correct the date",
                                 row=int(i) + 2, column="end_date", value=acts.at[i, "end_date"]))
+    return problems + _response_date_problems(acts, resp)
+
+
+def _response_date_problems(acts: pd.DataFrame, resp: pd.DataFrame) -> list[Problem]:
+    """Issue 19: a response dated before its activity's start_date, or more than RESPONSE_GRACE_DAYS after its
+    end_date (late returns are allowed that long), is a typing slip or the wrong activity_id."""
+    def day(values: pd.Series) -> pd.Series:  # dates the contract refuses are reported already, so left out here
+        parsed = pd.to_datetime(values.str.strip(), format="%Y-%m-%d", errors="coerce")
+        return parsed.where(parsed.dt.year.between(YEAR_MIN, YEAR_MAX))
+    window = pd.DataFrame({"start": day(acts["start_date"]).to_numpy(), "end": day(acts["end_date"]).to_numpy()},
+                          index=acts["activity_id"].str.strip().to_numpy())
+    window = window[~window.index.duplicated()]
+    dated = window.reindex(resp["activity_id"].str.strip()).set_axis(resp.index).assign(on=day(resp["submitted_on"]))
+    early = dated["on"] < dated["start"]
+    late = dated["on"] > dated["end"] + pd.Timedelta(days=RESPONSE_GRACE_DAYS)
+    rules = ((early, "start", "is before its activity's start_date{}; a response cannot come before its activity: "
+                              "correct the date, or the activity_id"),
+             (late, "end", f"is more than {RESPONSE_GRACE_DAYS} days after its activity's end_date{{}}; correct the "
+                           "date, the activity_id, or the activity's end_date"))
+    problems = []
+    for mask, bound, message in rules:
+        rows = list(mask[mask].index)
+        problems += [Problem("responses.csv", message.format(f" ({dated.at[i, bound]:%Y-%m-%d})"), row=int(i) + 2,
+                             column="submitted_on", value=resp.at[i, "submitted_on"])
+                     for i in rows[:MAX_ROWS_SPELT_OUT]]
+        if len(rows) > MAX_ROWS_SPELT_OUT:
+            problems.append(Problem("responses.csv", f"… and {len(rows) - MAX_ROWS_SPELT_OUT} more rows like this "
+                                    f"({message.format('').split(';')[0]})", column="submitted_on"))
     return problems
 
 

@@ -7,6 +7,7 @@ the header is line 1, the first data row is line 2.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,13 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 COUNT_MAX = 1_000_000_000
 NUMBER_MAX = 1_000_000  # rates per person and relative rates are small; a million leaves room and no overflow
 YEAR_MIN, YEAR_MAX = 1900, 2100
+# Issue 19: a response may be dated this many days after its activity's end_date (a late paper return, a survey
+# left open a little longer), but never before its start_date.
+RESPONSE_GRACE_DAYS = 31
+# Issue 19: characters that look like nothing (zero-width, direction marks, controls), so "R1" and "R1\u200b" look
+# the same: Unicode categories Cc (control) and Cf (format). Look-alikes (full-width letters, ligatures) are the
+# characters NFKC normalisation changes.
+HIDDEN_CATEGORIES = ("Cc", "Cf")
 
 
 @dataclass(frozen=True)
@@ -157,6 +165,8 @@ def check_frame(frame: pd.DataFrame, spec: FileSpec) -> list[Problem]:
         if column.name in frame.columns:
             bad, expected = _bad_cells(frame[column.name].str.strip(), column)
             problems += _spell_out(spec.name, column.name, frame, bad, f"expected {expected}")
+            if column.kind == "code":
+                problems += hidden_character_problems(spec.name, frame, column.name)
     if spec.key and all(k in frame.columns for k in spec.key):
         dup = frame.duplicated(list(spec.key), keep="first")
         what = " + ".join(spec.key)
@@ -179,9 +189,11 @@ def _bad_cells(values: pd.Series, column: Column) -> tuple[pd.Series, str]:
         ok = _within(numeric, 0, NUMBER_MAX)
         expected = f"a number of 0 or more (use . for decimals), up to {NUMBER_MAX:,}; not inf or nan"
     elif column.kind == "date":
+        # Issue 19: 0001-01-01 (from a timestamp) passed and widened every viewer's default period to 0001…9999.
+        years = pd.to_numeric(values.str[:4].where(values.str.match(_DATE), None), errors="coerce")
         parsed = pd.to_datetime(values.where(values.str.match(_DATE), None), format="%Y-%m-%d", errors="coerce")
-        ok = parsed.notna()
-        expected = "a date written YYYY-MM-DD, such as 2025-03-31"
+        ok = parsed.notna() & (years >= YEAR_MIN) & (years <= YEAR_MAX)
+        expected = f"a date written YYYY-MM-DD, such as 2025-03-31, from {YEAR_MIN} to {YEAR_MAX}"
     elif column.kind == "enum":
         ok = values.isin(column.allowed)
         expected = "one of: " + ", ".join(column.allowed)
@@ -202,6 +214,38 @@ def _numbers(values: pd.Series) -> pd.Series:
 def _within(numeric: pd.Series, low: float, high: float) -> pd.Series:
     """Finite (not inf or nan) and from `low` to `high`."""
     return pd.Series(np.isfinite(numeric.to_numpy()), index=numeric.index) & (numeric >= low) & (numeric <= high)
+
+
+def hidden_character(value: str) -> str | None:
+    """'U+200B ZERO WIDTH SPACE at character 3' for the first invisible (control or format) or look-alike
+    (changed by NFKC) character of `value`; None when it has none."""
+    for position, char in enumerate(value, start=1):
+        if unicodedata.category(char) in HIDDEN_CATEGORIES or unicodedata.normalize("NFKC", char) != char:
+            name = unicodedata.name(char, "a control character")
+            return f"U+{ord(char):04X} {name} at character {position}"
+    return None
+
+
+def shown_visibly(value: str) -> str:
+    """The value with each invisible or look-alike character written as <U+XXXX>, so a message can show it."""
+    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in HIDDEN_CATEGORIES
+                   or unicodedata.normalize("NFKC", c) != c else c for c in value)
+
+
+def hidden_character_problems(file: str, frame: pd.DataFrame, column: str) -> list[Problem]:
+    """Ids and codes with a character that is invisible (zero-width, a direction mark, a control) or a look-alike
+    (full-width letters, ligatures): two such ids look identical on screen but are different values."""
+    values = frame[column].astype(str).str.strip()  # surrounding spaces are dropped when the value is read
+    unusual = values[values.str.contains(r"[^\x20-\x7e]", regex=True)]  # printable ASCII needs no closer look
+    rows = [i for i, v in unusual.items() if hidden_character(v) is not None]
+    problems = [Problem(file, f"holds an invisible or look-alike character ({hidden_character(values[i])}); an id "
+                              "or code must be plain visible text, so retype it without that character",
+                        row=int(i) + 2, column=column, value=shown_visibly(values[i]))
+                for i in rows[:MAX_ROWS_SPELT_OUT]]
+    if len(rows) > MAX_ROWS_SPELT_OUT:
+        problems.append(Problem(file, f"… and {len(rows) - MAX_ROWS_SPELT_OUT} more rows like this (an invisible "
+                                      "or look-alike character in an id or code)", column=column))
+    return problems
 
 
 def whole_number_problem(file: str, key: str, value: object, low: int, high: int, hint: str = "") -> Problem | None:

@@ -475,6 +475,20 @@ def _signed_in_as(name: str, sign_out: Callable[[str], Any]) -> None:
     st.sidebar.button("Sign out", key="sign_out", on_click=sign_out, args=("signed_in",))
 
 
+def client() -> str:
+    """Where this session connects from, for the sign-in pause (issue 19: a pause per client, not per username for
+    everyone). The connection's address; for a connection from this machine (a reverse proxy in front, as README
+    advises), the address the proxy appended to X-Forwarded-For, or X-Real-IP; otherwise 'local'. A proxy that
+    sends neither puts every visitor in one client, which pauses them together, as before; one that passes a
+    browser's own X-Forwarded-For on unchanged lets the browser name its client (README: set it)."""
+    address = st.context.ip_address
+    if isinstance(address, str) and address:
+        return address
+    headers = st.context.headers
+    forwarded = str(headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+    return forwarded or str(headers.get("X-Real-IP") or "").strip() or "local"
+
+
 def _password_form(accounts: dict[str, str], title: str) -> None:
     """Username and password, checked with bcrypt; five failures in a row pause sign-in for a minute."""
     with st.form("sign_in", clear_on_submit=True):
@@ -484,7 +498,7 @@ def _password_form(accounts: dict[str, str], title: str) -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         throttle = st.session_state.setdefault("sign_in_throttle", auth.Throttle())
-        ok, message = auth.sign_in(accounts, username, password, throttle, now=time.monotonic())
+        ok, message = auth.sign_in(accounts, username, password, throttle, now=time.monotonic(), client=client())
         if ok:
             st.session_state["signed_in"] = username.strip()
             st.rerun()

@@ -1,9 +1,10 @@
 """An uploaded spreadsheet, read defensively and turned into ledger rows with a report of every problem.
 
-`read_upload` takes the bytes as received (the file's name is never used: its content decides how it is read) and
-refuses, with a plain message, anything too large, too long, an XLSX that would expand too far (a zip bomb), or
-text it cannot decode. `prepare` applies a column matching (analytics.mapping) and returns the rows in the
-contract's format with every problem found by row and column, in the contract's own words (analytics.schema).
+`read_upload` takes the bytes as received (the file's name never decides how it is read: its content does; the
+name only labels a refusal) and refuses, with a plain message, anything too large, too long, an XLSX that would
+expand too far (a zip bomb) or that declares a DTD (entities), or text it cannot decode. `prepare` applies a
+column matching (analytics.mapping) and returns the rows in the contract's format with every problem found by row
+and column, in the contract's own words (analytics.schema).
 The full check against the pack (ids unique across the whole ledger, activity ids resolve…) is
 `analytics.ledger.check`, which runs `load_pack` on the ledger with this batch added.
 """
@@ -16,6 +17,7 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field, replace
+from xml.parsers import expat
 
 import pandas as pd
 
@@ -52,8 +54,9 @@ class RawUpload:
     notices: list[str] = field(default_factory=list)
 
 
-def read_upload(data: bytes) -> RawUpload:
-    """Read CSV (any delimiter a spreadsheet writes, UTF-8/UTF-16/Windows text) or XLSX bytes as text cells."""
+def read_upload(data: bytes, name: str = "") -> RawUpload:
+    """Read CSV (any delimiter a spreadsheet writes, UTF-8/UTF-16/Windows text) or XLSX bytes as text cells.
+    `name` (the file's name as sent, shown as text) is only used to name the file in a refusal."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadRefused(f"The file is larger than {MAX_UPLOAD_MB} MB; split it into smaller files.")
     if not data.strip():
@@ -63,7 +66,7 @@ def read_upload(data: bytes) -> RawUpload:
         raise UploadRefused("This is an old-style Excel (.xls) or password-protected workbook; open it in Excel and "
                             "save it as .xlsx (without a password) or as CSV UTF-8.")
     if data.startswith(b"PK"):
-        rows, notices = _xlsx_rows(data)
+        rows, notices = _xlsx_rows(data, name)
         extension = "xlsx"
     else:
         text, notices = _decode(data)
@@ -91,33 +94,92 @@ def _check_zip(data: bytes) -> None:
                             "CSV, or remove what makes it so large.")
 
 
-def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], list[str]]:
+class _Prolog(Exception):
+    """Raised inside the XML parser to stop at the first element (or at a DTD, with `dtd` set)."""
+
+    def __init__(self, dtd: bool):
+        super().__init__()
+        self.dtd = dtd
+
+
+def _declares_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """True when the part declares a DTD (<!DOCTYPE …>, where entities live). A DTD can only come before the first
+    element, so parsing stops there; expat reads the part's own encoding, so no spelling of it slips past."""
+    parser = expat.ParserCreate()
+
+    def stop(dtd: bool):
+        def handler(*_):
+            raise _Prolog(dtd)
+        return handler
+    parser.StartDoctypeDeclHandler, parser.StartElementHandler = stop(True), stop(False)
+    with archive.open(member) as stream:
+        try:
+            while chunk := stream.read(1 << 16):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except _Prolog as found:
+            return found.dtd
+        except expat.ExpatError:  # not XML (an image) or broken: openpyxl's own reading decides
+            return False
+    return False
+
+
+def _refuse_dtd(data: bytes, name: str) -> None:
+    """Issue 19: entities in a DTD made openpyxl's parser fail with a traceback (and could expand a few bytes to
+    gigabytes, or name a file on the server). No spreadsheet program writes a DTD into a workbook."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            part = next((m.filename for m in archive.infolist() if not m.is_dir() and _declares_dtd(archive, m)),
+                        None)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError,
+            RuntimeError) as exc:  # a damaged part, a bad checksum, an encrypted or unknown compression
+        raise UploadRefused(f"The file starts like an Excel workbook but is damaged ({type(exc).__name__}); save it "
+                            "again as .xlsx or as CSV UTF-8.") from None
+    if part:
+        named = f"The workbook '{name}'" if name else "The workbook"
+        raise UploadRefused(f"{named} declares a DTD (<!DOCTYPE …> in its part {part}), which no spreadsheet "
+                            "program writes and which can make a file expand or read other files; it was not "
+                            "opened. Open it in Excel and save it again as .xlsx, or save it as CSV UTF-8.")
+
+
+def _xlsx_rows(data: bytes, name: str = "") -> tuple[list[tuple[int, list[str]]], list[str]]:
     import openpyxl  # only once the zip is known to be safe
 
     _check_zip(data)
+    _refuse_dtd(data, name)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or mislabelled file
         raise UploadRefused(f"The file cannot be opened as an Excel workbook ({type(exc).__name__}); save it "
                             "again as .xlsx or as CSV UTF-8.") from None
     try:
-        notices = []
-        for sheet in book.worksheets:
-            rows = []
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                cells = [_cell_text(v) for v in values[:MAX_COLUMNS + 1]]
-                if any(cells):
-                    rows.append((number, cells))
-                if len(rows) > MAX_ROWS + 1:
-                    raise UploadRefused(f"The sheet has more than {MAX_ROWS:,} rows; split it into smaller files.")
-            if rows:
-                if len(book.worksheets) > 1:
-                    notices.append(f"The workbook has {len(book.worksheets)} sheets; the first with data, "
-                                   f"'{sheet.title}', was read.")
-                return rows, notices
-        raise UploadRefused("The workbook has no rows with data.")
+        return _sheet_rows(book)
+    except UploadRefused:
+        raise
+    except Exception as exc:  # read_only parses each sheet as it is read: a broken sheet fails here, not above
+        raise UploadRefused(f"The workbook cannot be read ({type(exc).__name__} in a sheet); save it again as "
+                            ".xlsx or as CSV UTF-8.") from None
     finally:
         book.close()
+
+
+def _sheet_rows(book) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """The first sheet with data, as (spreadsheet row number, cells as text)."""
+    notices = []
+    for sheet in book.worksheets:
+        rows = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values[:MAX_COLUMNS + 1]]
+            if any(cells):
+                rows.append((number, cells))
+            if len(rows) > MAX_ROWS + 1:
+                raise UploadRefused(f"The sheet has more than {MAX_ROWS:,} rows; split it into smaller files.")
+        if rows:
+            if len(book.worksheets) > 1:
+                notices.append(f"The workbook has {len(book.worksheets)} sheets; the first with data, "
+                               f"'{sheet.title}', was read.")
+            return rows, notices
+    raise UploadRefused("The workbook has no rows with data.")
 
 
 def _cell_text(value: object) -> str:

@@ -5,6 +5,7 @@ import streamlit as st
 from analytics import config, home, ledger, mapping, reach, ui, upload
 from analytics.schema import PackInvalid
 from analytics.export import screen_table
+from analytics.repeats import Repeats
 
 NONE = "— not in this file —"
 KINDS = {"responses": "Responses (one row per person who responded)",
@@ -50,7 +51,7 @@ def read(data: bytes) -> upload.RawUpload | None:
     if cached and cached[0] == file.file_id:
         return cached[1]
     try:
-        raw = upload.read_upload(data)
+        raw = upload.read_upload(data, ledger.plain_text(file.name))
     except upload.UploadRefused as exc:
         st.error(ui.plain(exc), icon="🚫")
         return None
@@ -131,22 +132,35 @@ def report(problems: list) -> None:
     ui.table(frame, "upload_problems")
 
 
-def check(prepared: upload.Prepared, raw: upload.RawUpload) -> list:
-    """The full check (the whole ledger with this file added), once per file, matching and store."""
+def check(prepared: upload.Prepared, raw: upload.RawUpload) -> tuple[list, Repeats]:
+    """The full check (the whole ledger with this file added) and the rows that repeat a response already in the
+    ledger or in the file, once per file, matching and store."""
     key = (raw.sha256, kind, tuple(prepared.columns.items()), tuple(prepared.fixed.items()),
            tuple((f, tuple(v.items())) for f, v in prepared.values.items()), ui.meta()["pack_hash"])
     cached = st.session_state.get("upload_check")
     if not cached or cached[0] != key:
         with st.spinner("Checking every row against the ledger…"):
-            cached = (key, ledger.check(pack, prepared))
+            cached = (key, ledger.check(pack, prepared), ledger.repeats(pack, prepared))
         st.session_state["upload_check"] = cached
-    return cached[1]
+    return cached[1], cached[2]
 
 
-def add(prepared: upload.Prepared, data: bytes, name: str, save: bool) -> None:
+def show_repeats(found: Repeats, total: int) -> bool:
+    """Issue 19: what would be added twice, before anything is; True when the editor says to add the repeats too."""
+    st.warning(f"{found.count:,} of the {total:,} rows look like responses already added: {found.in_ledger:,} match "
+               f"a response to the same activity already in the ledger and {found.in_file:,} repeat an earlier row "
+               "of this file (the same date, area, sex, age band, communities and priorities; the file has no "
+               "response ids to tell people apart). They are left out, so a file added again adds nothing twice. "
+               f"The first {len(found.examples)}:", icon="♊")
+    ui.table(found.examples, "upload_repeats")
+    return st.checkbox("These are different people who answered alike: add these rows too", value=False,
+                       key=f"add_repeats_{found.count}")
+
+
+def add(prepared: upload.Prepared, data: bytes, name: str, save: bool, add_repeats: bool) -> None:
     try:
         manifest = ledger.commit(pack, db, prepared, data, original_name=name, uploaded_by=who,
-                                 partner=partner or "")
+                                 partner=partner or "", add_repeats=add_repeats)
     except (ledger.LedgerRefused, PackInvalid) as exc:
         st.error(ui.plain(str(exc).splitlines()[0]), icon="🚫")
         if getattr(exc, "problems", None):
@@ -155,8 +169,10 @@ def add(prepared: upload.Prepared, data: bytes, name: str, save: bool) -> None:
     if save and partner:
         mapping.save_mapping(pack, partner, kind, prepared.columns, who, prepared.values)
     total = ui.compute(home.overview)
+    left_out = (f" {manifest['repeats_left_out']:,} repeated rows were left out."
+                if manifest.get("repeats_left_out") else "")
     st.session_state["upload_done"] = (
-        f"Added batch {manifest['batch_id']}: {manifest['rows']:,} {kind}. The ledger now holds "
+        f"Added batch {manifest['batch_id']}: {manifest['rows']:,} {kind}.{left_out} The ledger now holds "
         f"{total['responses']:,} responses from {total['activities']:,} activities, and every page's figures "
         "include them.")
     st.session_state["upload_round"] = round_ + 1
@@ -171,6 +187,9 @@ def upload_section() -> None:
     raw = read(data)
     if raw is None:
         return
+    if earlier := ledger.added_before(pack, raw.sha256):  # said before any matching is asked for
+        st.error(ui.plain(ledger.already_added(earlier)), icon="🚫")
+        return
     for notice in raw.notices:  # may name the workbook's sheet
         st.info(ui.plain(notice), icon="ℹ️")
     columns = match_columns(raw)
@@ -181,7 +200,7 @@ def upload_section() -> None:
     prepared = upload.prepare(raw, kind, columns, lookups, fixed)
     if values := match_values(prepared.refused, upload.value_choices(lookups), raw):
         prepared = upload.prepare(raw, kind, columns, lookups, fixed, values)
-    problems = check(prepared, raw)
+    problems, found = check(prepared, raw)
     st.subheader("Preview")
     st.caption(f"The first rows of {len(prepared.frame):,}, as they will be added (personal data: shown to signed-in "
                "editors only).")
@@ -190,10 +209,16 @@ def upload_section() -> None:
         report(problems)
         return
     st.success(f"All {len(prepared.frame):,} rows pass the checks.", icon="✔️")
+    add_repeats = show_repeats(found, len(prepared.frame)) if found.count else False
+    adding = len(prepared.frame) - (0 if add_repeats else found.count)
+    if not adding:
+        st.info("Nothing new to add: every row is already in the ledger or repeats another row of this file.",
+                icon="ℹ️")
+        return
     save = st.checkbox(f"Save this matching (columns and values) for {ui.plain(partner)}", value=True,
                        disabled=not partner)
-    if st.button(f"Add {len(prepared.frame):,} {kind} to the ledger", type="primary"):
-        add(prepared, data, file.name, save)
+    if st.button(f"Add {adding:,} {kind} to the ledger", type="primary"):
+        add(prepared, data, file.name, save, add_repeats)
 
 
 def audit_section() -> None:

@@ -53,6 +53,16 @@ def demo(tmp_path_factory) -> Store:
 
 
 @pytest.fixture(scope="module")
+def tiny_env(tmp_path_factory):
+    """Pages run (AppTest) on the tiny pack, with a store of its own for each module that asks."""
+    folder = tmp_path_factory.mktemp("tiny_env")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REACH_PACK", str(write_tiny_pack(folder / "pack")))
+        mp.setenv("REACH_DB", str(folder / "store.duckdb"))
+        yield folder
+
+
+@pytest.fixture(scope="module")
 def demo_env(tmp_path_factory):
     """Pages run (AppTest) on the demonstration pack, with one store for every module that asks."""
     if not (DEMO_PACK / "pack.toml").is_file():

@@ -23,9 +23,9 @@ OIDC = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
 
 @pytest.fixture(autouse=True)
 def fresh_throttles():
-    auth._BY_NAME.throttles.clear()
+    auth.forget_failures()
     yield
-    auth._BY_NAME.throttles.clear()
+    auth.forget_failures()
 
 
 @pytest.fixture

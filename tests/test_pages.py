@@ -10,18 +10,6 @@ from tests.packs import write_tiny_pack
 PAGES = ["dashboard.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
 
-@pytest.fixture(scope="module")
-def tiny_env(tmp_path_factory, monkeypatch_module):
-    folder = tmp_path_factory.mktemp("pages_tiny")
-    monkeypatch_module.setenv("REACH_PACK", str(write_tiny_pack(folder / "pack")))
-    monkeypatch_module.setenv("REACH_DB", str(folder / "store.duckdb"))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
 
 
 @pytest.mark.parametrize("page", PAGES)

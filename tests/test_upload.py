@@ -231,7 +231,7 @@ def test_over_the_size_limit_is_refused():
 
 def test_unmatched_required_fields_can_come_from_the_page(pack_env):
     pack, lookups = pack_env
-    data = b"Timestamp,Gender,Age\n2025-01-10 09:00,Man,33\n"
+    data = b"Timestamp,Gender,Age\n2025-03-05 09:00,Man,33\n"  # X2 ran on 5 March 2025
     assert "no column of the file is matched" in " ".join(
         str(p) for p in prepared_from(data, "responses", lookups).problems)
     prepared = prepared_from(data, "responses", lookups, fixed={"activity_id": "X2"})
@@ -248,7 +248,7 @@ def page_env(tmp_path, monkeypatch):
     pack = write_tiny_pack(tmp_path / "pack")
     monkeypatch.setenv("REACH_PACK", str(pack))
     monkeypatch.setenv("REACH_DB", str(tmp_path / "store.duckdb"))
-    auth._BY_NAME.throttles.clear()
+    auth.forget_failures()
     return pack
 
 
@@ -289,11 +289,20 @@ def test_signed_in_editor_adds_a_survey_export_and_the_home_page_changes(page_en
     assert respondents_on_home() == "10"
     (folder,) = [p for p in (page_env / "ledger_batches").iterdir() if p.name.startswith("B")]
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "original.csv", "responses.csv"]
-    # The same file again is refused, naming the batch already added.
+    # The same file again is refused as soon as it is chosen, naming the batch already added: no button to add it.
     at.file_uploader[0].set_value(("again.csv", SURVEY, "text/csv")).run()
-    next(s for s in at.selectbox if s.label.startswith("Which activity")).select("X1").run()
-    next(b for b in at.button if b.label.startswith("Add 2 responses")).click().run()
     assert any(f"already added as batch {folder.name} by lead" in e.value for e in at.error)
+    assert not [b for b in at.button if b.label.startswith("Add ")]
+    # Re-saved with a trailing blank line (another hash, no ids): its rows are shown as repeats, and nothing is added.
+    at.file_uploader[0].set_value(("again.csv", SURVEY + b"\n", "text/csv")).run()
+    next(s for s in at.selectbox if s.label.startswith("Which activity")).select("X1").run()
+    assert any(w.value.startswith("2 of the 2 rows look like responses already added: 2 match") for w in at.warning)
+    (shown,) = [d.value for d in at.dataframe if "same as" in d.value.columns]
+    assert shown["same as"].tolist() == [f"batch {folder.name}, row 2", f"batch {folder.name}, row 3"]
+    assert shown["row"].tolist() == [2, 3] and shown["sex"].tolist() == ["F", "M"]
+    assert any(i.value.startswith("Nothing new to add") for i in at.info)
+    assert not [b for b in at.button if b.label.startswith("Add ")]
+    assert respondents_on_home() == "10"
     # Undo from the page brings the figures back.
     at.checkbox(key=f"undo_sure_{folder.name}").check().run()
     next(b for b in at.button if b.label.startswith("Undo the last file")).click().run()
