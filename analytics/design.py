@@ -15,11 +15,14 @@ was going to run whatever else happened, so it is a stratum of its own whose res
 thousands of answers keep the narrow intervals they deserve. Every other activity is one unit of a single
 stratum. Within an open survey the sum reduces to m_h·ȳ_h(1 − ȳ_h), so counts per (group, activity) suffice.
 
-**Intervals.** The design effect deff = V / (p(1 − p)/N), floored at 1 (Korn & Graubard 1998) and, where p is
-0 or 1 (no variance to estimate), the dimension's pooled value Σ V / Σ p(1 − p)/N. The interval is Wilson's on
-the effective size N/deff × (z/t_df)², with Satterthwaite's degrees of freedom over strata (Korn & Graubard
-1998, *Survey Methodology* 24: 193–201; Dean & Pagano 2015, *Stat Med* 34: 2190 found this the best simple
-choice for clustered proportions): few activities mean few degrees of freedom and wide intervals.
+**Intervals.** The design effect deff = V / (p(1 − p)/N), never below the dimension's pooled value
+Σ V / Σ p(1 − p)/N (nor below 1): a group's own value is noisy, and small exactly when its share is small
+because few large activities reached it. The interval is Wilson's on the effective size N/deff × (z/t_df)²
+(Korn & Graubard 1998, *Survey Methodology* 24: 193–201; Dean & Pagano 2015, *Stat Med* 34: 2190), with
+Satterthwaite's degrees of freedom over the strata, the activities counting as their effective number of
+clusters. Checked by simulation (tests/test_design.py): engagement representative in expectation but drawn in
+activities of heavy-tailed sizes flags a dimension in at most 1 run in 20 (0 of 60 on the demo geography, where
+independent-draw intervals flagged localities in 60 of 60), and a group heard at half its rate is still found.
 
 **Estimated denominators.** A population share known only within [s_low, s_high] gives the ratio interval
 [p_low / s_high, p_high / s_low] (the respondent interval divided by the share's range: conservative, and it
