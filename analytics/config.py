@@ -16,6 +16,7 @@ METHODS: tuple[str, ...] = (
     "online_survey", "paper_survey", "focus_group", "interview",
     "meeting", "presentation", "event", "other",
 )
+SURVEY_METHODS: tuple[str, ...] = ("online_survey", "paper_survey")
 MODES: tuple[str, ...] = ("in_person", "virtual", "hybrid", "remote")
 COUNTRIES: tuple[str, ...] = ("scotland", "england", "wales", "other")
 COMMUNITY_KINDS: tuple[str, ...] = ("identity", "interest")

@@ -29,7 +29,7 @@ from scipy.cluster.vq import kmeans2
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from analytics.config import AGE_BANDS, ALL_LOCALITIES, DEMO_PACK, band_lower
+from analytics.config import AGE_BANDS, ALL_LOCALITIES, DEMO_PACK, SURVEY_METHODS, band_lower
 
 PACK_NAME = "Invercarron HSCP (demonstration)"
 CENTRE_LON, CENTRE_LAT = -3.55, 56.02
@@ -252,7 +252,6 @@ SURVEYS = (
     ("LGBT+ young people's survey", "online_survey", "LGBT Youth Invercarron", CITY_CENTRE, 200, 250,
      "LGBT+;Young people (16-24)", 0.5),
 )
-SURVEY_METHODS = ("online_survey", "paper_survey")
 ACTIVITIES = 200
 TITLES = {
     "meeting": ("{partner}: {topic}", "Community conversation: {topic}"),

@@ -46,7 +46,6 @@ from scipy import stats as sps
 
 from analytics import stats
 
-SURVEY_METHODS = ("online_survey", "paper_survey")
 ALPHA = 0.05  # family-wise error rate for flags
 BAND = (0.8, 1.25)  # a ratio inside this band is not a gap worth a flag, however precise
 

@@ -72,9 +72,9 @@ def population_cells(con: Store, min_age: int = 15, locality: str = "All") -> pd
 
 
 def design_cells(con: Store, min_age: int = 15, **given: str) -> pd.DataFrame:
-    """Respondents by activity_id (with open_survey), locality, quintile, sex, age_band and age_group: the
-    clusters analytics/design.py needs."""
-    return _with_age_group(con.query("design_cells", surveys=list(design.SURVEY_METHODS), **filters(**given)),
+    """Respondents by activity_id (with open_survey, method and partner), locality, quintile, sex, age_band and
+    age_group: the clusters analytics/design.py needs."""
+    return _with_age_group(con.query("design_cells", surveys=list(config.SURVEY_METHODS), **filters(**given)),
                            min_age)
 
 
@@ -181,14 +181,9 @@ def clustering(con: Store, dimension: str, min_age: int = 15, **given: str) -> d
     dims = _dims(dimension)
     f = filters(**given)
     if "community" in dims:
-        cells = design_cells(con, min_age, **f)
-        heard = con.query("community_respondents", min_age=min_age, **f)
-        keys = con.query("community_denominators", locality=f["locality"])
-        units = design.Units.from_cells(heard, cells, keys, ["community"])
+        _, units = _community_groups(con, f["locality"], min_age, f)
     else:
-        keys = population_cells(con, min_age, f["locality"]).groupby(list(dims), as_index=False).size()
-        cells = _in_groups(design_cells(con, min_age, **f), keys, dims)
-        units = design.Units.from_cells(cells, cells, keys, list(dims))
+        _, units = _groups(design_cells(con, min_age, **f), population_cells(con, min_age, f["locality"]), dims)
     got = design.share_design(units)
     return {"activities": got.activities, "open_surveys": got.open_surveys,
             "design_effect": got.pooled_deff, "wider": float(np.sqrt(got.pooled_deff))}
@@ -198,20 +193,20 @@ def _representation_raw(con: Store, dims: tuple[str, ...], min_age: int, **given
     if "community" in dims:
         return _community_representation(con, dims, min_age, **given)
     f = filters(**given)
-    cells = design_cells(con, min_age, **f)
-    table = _cell_table(cells, population_cells(con, min_age, f["locality"]), dims, "population")
+    table, units = _groups(design_cells(con, min_age, **f), population_cells(con, min_age, f["locality"]), dims)
     table["population_share"] = table["population"] / table["population"].sum()
-    cells = _in_groups(cells, table, dims)
-    units = design.Units.from_cells(cells, cells, table, list(dims))
     table = _ratios(table, units, table["population_share"], threshold(con))
     table.insert(0, "group", _group_names(table, dims))
     return table
 
 
-def _in_groups(cells: pd.DataFrame, table: pd.DataFrame, dims: tuple[str, ...]) -> pd.DataFrame:
-    """The cells of respondents in the table's groups: every dimension known and with a population (sex 'X' has
-    none), so shares of respondents are shares of those the population can be compared with."""
-    return cells.merge(table[list(dims)], on=list(dims))
+def _groups(cells: pd.DataFrame, pop: pd.DataFrame, dims: tuple[str, ...]) -> tuple[pd.DataFrame, design.Units]:
+    """Residents and respondents per group of `dims`, and the activities that heard them. Only respondents in a
+    group with residents count (every dimension known; sex 'X' has none), so shares of respondents are shares
+    of those the population can be compared with."""
+    table = _cell_table(cells, pop, dims, "population")
+    cells = cells.merge(table[list(dims)], on=list(dims))
+    return table, design.Units.from_cells(cells, cells, table, list(dims))
 
 
 def _cell_table(resp: pd.DataFrame, base: pd.DataFrame, dims: tuple[str, ...], value: str) -> pd.DataFrame:
@@ -260,23 +255,30 @@ def _communities_by_locality(con: Store, min_age: int, f: dict[str, str]) -> pd.
                       for place in sorted(residents.index)], ignore_index=True)
 
 
+def _community_groups(con: Store, place: str, min_age: int, f: dict[str, str], cells: pd.DataFrame | None = None,
+                      heard: pd.DataFrame | None = None) -> tuple[pd.DataFrame, design.Units]:
+    """Each community's estimate (or target) and respondents living in `place`, and the activities that heard
+    them; `cells` (design_cells there) and `heard` (community_respondents rows there) when the caller has them."""
+    scoped = {**f, "locality": place}
+    if heard is None:
+        heard = con.query("community_respondents", min_age=min_age, **scoped)
+    cells = design_cells(con, min_age, **scoped) if cells is None else cells
+    table = con.query("community_denominators", locality=place)
+    table["respondents"] = table["community"].map(heard.groupby("community")["respondents"].sum()).fillna(0)
+    return table, design.Units.from_cells(heard, cells, table, ["community"])
+
+
 def _communities_in(con: Store, place: str, min_age: int, f: dict[str, str], cells: pd.DataFrame | None = None,
                     residents: float | None = None, heard: pd.DataFrame | None = None) -> pd.DataFrame:
     """Community representation among respondents living in `place` ('All' = anywhere); `cells` (design_cells
     of respondents there), `residents` and `heard` (community_respondents rows there), when the caller has
     them already. A community's population range gives its share's range."""
-    scoped = {**f, "locality": place}
-    if heard is None:
-        heard = con.query("community_respondents", min_age=min_age, **scoped)
-    cells = design_cells(con, min_age, **scoped) if cells is None else cells
     if residents is None:
         residents = population_cells(con, min_age, place)["population"].sum()
-    table = con.query("community_denominators", locality=place)
-    table["respondents"] = table["community"].map(heard.groupby("community")["respondents"].sum()).fillna(0)
+    table, units = _community_groups(con, place, min_age, f, cells, heard)
     shares = {c: (table[c].astype(float) / residents).clip(upper=1)
               for c in ("population", "population_low", "population_high")}
     table["population_share"] = shares["population"]
-    units = design.Units.from_cells(heard, cells, table, ["community"])
     table = _ratios(table, units, table["population_share"], threshold(con),
                     (shares["population_low"], shares["population_high"]))
     return _against_targets(table).assign(locality=place)
@@ -324,15 +326,13 @@ def coverage_by_locality(con: Store, **given: str) -> pd.DataFrame:
     comparison is always with the whole partnership, so a locality's flag is the same with the filter on it."""
     f = filters(**given)
     anywhere = {**f, "locality": "All"}
-    cells = design_cells(con, 0, **anywhere)
-    residents = population_cells(con, 0).groupby("locality")["population"].sum()
+    table, units = _groups(design_cells(con, 0, **anywhere), population_cells(con, 0), ("locality",))
     acts = con.query("activities_filtered", **anywhere)
     acts = acts[acts["locality"] != config.ALL_LOCALITIES].groupby("locality")
-    table = pd.DataFrame({"residents": residents, "activities": acts.size(), "participants": acts["participants"].sum(),
-                          "respondents": cells.groupby("locality")["respondents"].sum()})
-    table = table.fillna(0).rename_axis("locality").reset_index()
-    cells = _in_groups(cells, table, ("locality",))
-    units = design.Units.from_cells(cells, cells, table, ["locality"])
+    table = table.rename(columns={"population": "residents"}).assign(
+        activities=table["locality"].map(acts.size()).fillna(0),
+        participants=table["locality"].map(acts["participants"].sum()).fillna(0))
+    table = table[["locality", "residents", "activities", "participants", "respondents"]]
     rated = _ratios(table, units, table["residents"] / table["residents"].sum(), threshold(con))
     # share → respondents per 1,000 residents: p·N/residents; the interval's ratio × share gives its p.
     table = rated.assign(per_1000=1000 * rated["respondent_share"] * units.n / rated["residents"],
@@ -364,7 +364,7 @@ def coverage_by_neighbourhood(con: Store, **given: str) -> pd.DataFrame:
     home, clustered by activity, as a rate), withheld. Suppression keeps each locality's total from giving a
     withheld neighbourhood away."""
     f = filters(**given)
-    cells = con.query("neighbourhood_cells", surveys=list(design.SURVEY_METHODS), **f)
+    cells = con.query("neighbourhood_cells", surveys=list(config.SURVEY_METHODS), **f)
     table = con.query("neighbourhoods")
     table["respondents"] = table["neighbourhood_code"].map(cells.groupby("neighbourhood_code")["respondents"].sum())
     table["respondents"] = table["respondents"].fillna(0)
@@ -417,16 +417,15 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
     best_partners, withheld, rank_value (the shortfall, or for a
     withheld group its lower bound expected − threshold, so small groups still rank)."""
     f = filters(**given)
-    resp = respondent_cells(con, min_age, **f)
     cells = design_cells(con, min_age, **f)
     pop = population_cells(con, min_age, f["locality"])
     need_cells = _with_age_group(con.query("need_cells", indicator=need), min_age)
     if f["locality"] != "All":
         need_cells = need_cells[need_cells["locality"] == f["locality"]]
     # What reached each group elsewhere looks at every method, partner and locality in the period: with none of
-    # them chosen that is `resp` itself (at national scale each reading of the respondents costs ~0.5 s).
+    # them chosen that is `cells` itself (at national scale each reading of the respondents costs ~0.5 s).
     only_dates = all(f[k] == FILTERS[k] for k in f if k not in ("date_from", "date_to"))
-    context = resp if only_dates else respondent_cells(con, min_age, date_from=f["date_from"], date_to=f["date_to"])
+    context = cells if only_dates else design_cells(con, min_age, date_from=f["date_from"], date_to=f["date_to"])
     limit, gaps = threshold(con), flag_band(con)
     parts = [_gap_cells(cells, pop, need_cells, dims, need_weight, context, limit, gaps).assign(kind=kind)
              for kind, dims in GAP_GROUPS if not (f["locality"] != "All" and dims == ("locality",))]
@@ -441,20 +440,19 @@ def hard_to_reach(con: Store, need: str = "all", need_weight: float = 0.5, min_a
 
 def under_reached(gaps: pd.DataFrame) -> pd.DataFrame:
     """The rows of hard_to_reach under-reached relative to their population and their need: short against the
-    need-weighted share (or under a target), and not heard more than their share of residents (older people, whose need share is
-    large, can be short of it while heard more than in proportion to how many they are)."""
+    need-weighted share (or under a target), and not heard more than their share of residents (older people,
+    whose need share is large, can be short of it while heard more than in proportion to how many they are)."""
     return gaps[gaps["flag"].isin(["under", "under target"]) & (gaps["vs_residents"] != "over")]
 
 
 def _gap_cells(cells: pd.DataFrame, pop: pd.DataFrame, need_cells: pd.DataFrame, dims: tuple[str, ...],
                weight: float, context: pd.DataFrame, limit: int, gaps: tuple[float, float]) -> pd.DataFrame:
-    table = _cell_table(cells, pop, dims, "population").merge(
-        need_cells.groupby(list(dims))["need"].sum().reset_index(), on=list(dims), how="left").fillna({"need": 0})
-    known = _in_groups(cells, table, dims)
+    table, units = _groups(cells, pop, dims)
+    table = table.merge(need_cells.groupby(list(dims))["need"].sum().reset_index(), on=list(dims),
+                        how="left").fillna({"need": 0})  # a left merge keeps the rows in the order of `units`
     pop_share = table["population"] / table["population"].sum()
     need_share = table["need"] / table["need"].sum() if table["need"].sum() > 0 else pop_share
     share = (1 - weight) * pop_share + weight * need_share
-    units = design.Units.from_cells(known, known, table, list(dims))
     residents = _ratios(table, units, pop_share, limit)  # against the residents alone: vs_residents
     table = _shortfall(_ratios(table, units, share, limit), units.n * share)
     table["vs_residents"] = residents["flag"]
