@@ -2,8 +2,9 @@
 mark that carries meaning so colour is never the only cue."""
 from __future__ import annotations
 
-import numpy as np
+import html
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
@@ -60,7 +61,7 @@ def safe(values):
     <a href=…> in every title, label, legend and hover text, so &, < and > are written as entities, which plotly
     shows as typed (issue 19). A str or a Series (of text; other types are returned unchanged)."""
     if isinstance(values, str):
-        return values.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return html.escape(values, quote=False)
     if isinstance(values, pd.Series) and (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return values.map(lambda v: safe(v) if isinstance(v, str) else v)
     return values

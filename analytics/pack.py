@@ -15,8 +15,8 @@ import pandas as pd
 import shapely
 
 from analytics import batches, config
-from analytics.schema import (ALL_FILES, DOMAINS, MAX_ROWS_SPELT_OUT, RESPONSE_GRACE_DAYS, YEAR_MAX, YEAR_MIN,
-                              FileSpec, PackInvalid, Problem, read_csv, reference_problems, whole_number_problem)
+from analytics.schema import (ALL_FILES, DOMAINS, RESPONSE_GRACE_DAYS, YEAR_MAX, YEAR_MIN, FileSpec, PackInvalid,
+                              Problem, read_csv, reference_problems, spell_out, whole_number_problem)
 
 META_DEFAULTS = {"area_label": "small area", "neighbourhood_label": "neighbourhood",
                  "deprivation_index": "deprivation index", "suppress_below": config.DEFAULT_SUPPRESS_BELOW,
@@ -268,14 +268,10 @@ def _response_date_problems(acts: pd.DataFrame, resp: pd.DataFrame) -> list[Prob
              (late, "end", f"is more than {RESPONSE_GRACE_DAYS} days after its activity's end_date{{}}; correct the "
                            "date, the activity_id, or the activity's end_date"))
     problems = []
-    for mask, bound, message in rules:
-        rows = list(mask[mask].index)
-        problems += [Problem("responses.csv", message.format(f" ({dated.at[i, bound]:%Y-%m-%d})"), row=int(i) + 2,
-                             column="submitted_on", value=resp.at[i, "submitted_on"])
-                     for i in rows[:MAX_ROWS_SPELT_OUT]]
-        if len(rows) > MAX_ROWS_SPELT_OUT:
-            problems.append(Problem("responses.csv", f"… and {len(rows) - MAX_ROWS_SPELT_OUT} more rows like this "
-                                    f"({message.format('').split(';')[0]})", column="submitted_on"))
+    for mask, bound, message in rules:  # each row's message names its activity's date
+        problems += spell_out("responses.csv", "submitted_on", resp, mask, message.format("").split(";")[0],
+                              lambda i: (message.format(f" ({dated.at[i, bound]:%Y-%m-%d})"),
+                                         resp.at[i, "submitted_on"]))
     return problems
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,13 +165,13 @@ def check_frame(frame: pd.DataFrame, spec: FileSpec) -> list[Problem]:
     for column in spec.columns:
         if column.name in frame.columns:
             bad, expected = _bad_cells(frame[column.name].str.strip(), column)
-            problems += _spell_out(spec.name, column.name, frame, bad, f"expected {expected}")
+            problems += spell_out(spec.name, column.name, frame, bad, f"expected {expected}")
             if column.kind == "code":
                 problems += hidden_character_problems(spec.name, frame, column.name)
     if spec.key and all(k in frame.columns for k in spec.key):
         dup = frame.duplicated(list(spec.key), keep="first")
         what = " + ".join(spec.key)
-        problems += _spell_out(spec.name, spec.key[0], frame, dup,
+        problems += spell_out(spec.name, spec.key[0], frame, dup,
                                f"duplicate {what}: each must appear once (remove the repeated row)")
     return problems
 
@@ -216,11 +217,16 @@ def _within(numeric: pd.Series, low: float, high: float) -> pd.Series:
     return pd.Series(np.isfinite(numeric.to_numpy()), index=numeric.index) & (numeric >= low) & (numeric <= high)
 
 
+def _hidden(char: str) -> bool:
+    """Invisible (control or format) or a look-alike (changed by NFKC)."""
+    return unicodedata.category(char) in HIDDEN_CATEGORIES or unicodedata.normalize("NFKC", char) != char
+
+
 def hidden_character(value: str) -> str | None:
     """'U+200B ZERO WIDTH SPACE at character 3' for the first invisible (control or format) or look-alike
     (changed by NFKC) character of `value`; None when it has none."""
     for position, char in enumerate(value, start=1):
-        if unicodedata.category(char) in HIDDEN_CATEGORIES or unicodedata.normalize("NFKC", char) != char:
+        if _hidden(char):
             name = unicodedata.name(char, "a control character")
             return f"U+{ord(char):04X} {name} at character {position}"
     return None
@@ -228,24 +234,19 @@ def hidden_character(value: str) -> str | None:
 
 def shown_visibly(value: str) -> str:
     """The value with each invisible or look-alike character written as <U+XXXX>, so a message can show it."""
-    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in HIDDEN_CATEGORIES
-                   or unicodedata.normalize("NFKC", c) != c else c for c in value)
+    return "".join(f"<U+{ord(c):04X}>" if _hidden(c) else c for c in value)
 
 
 def hidden_character_problems(file: str, frame: pd.DataFrame, column: str) -> list[Problem]:
     """Ids and codes with a character that is invisible (zero-width, a direction mark, a control) or a look-alike
     (full-width letters, ligatures): two such ids look identical on screen but are different values."""
     values = frame[column].astype(str).str.strip()  # surrounding spaces are dropped when the value is read
-    unusual = values[values.str.contains(r"[^\x20-\x7e]", regex=True)]  # printable ASCII needs no closer look
-    rows = [i for i, v in unusual.items() if hidden_character(v) is not None]
-    problems = [Problem(file, f"holds an invisible or look-alike character ({hidden_character(values[i])}); an id "
-                              "or code must be plain visible text, so retype it without that character",
-                        row=int(i) + 2, column=column, value=shown_visibly(values[i]))
-                for i in rows[:MAX_ROWS_SPELT_OUT]]
-    if len(rows) > MAX_ROWS_SPELT_OUT:
-        problems.append(Problem(file, f"… and {len(rows) - MAX_ROWS_SPELT_OUT} more rows like this (an invisible "
-                                      "or look-alike character in an id or code)", column=column))
-    return problems
+    unusual = values.str.contains(r"[^\x20-\x7e]", regex=True)  # printable ASCII needs no closer look
+    bad = pd.Series(False, index=values.index)
+    bad[unusual] = values[unusual].map(lambda v: hidden_character(v) is not None)
+    return spell_out(file, column, frame, bad, "an invisible or look-alike character in an id or code", lambda i: (
+        f"holds an invisible or look-alike character ({hidden_character(values[i])}); an id or code must be plain "
+        "visible text, so retype it without that character", shown_visibly(values[i])))
 
 
 def whole_number_problem(file: str, key: str, value: object, low: int, high: int, hint: str = "") -> Problem | None:
@@ -258,11 +259,15 @@ def whole_number_problem(file: str, key: str, value: object, low: int, high: int
                    value=shown)
 
 
-def _spell_out(file: str, column: str, frame: pd.DataFrame, bad: pd.Series, message: str) -> list[Problem]:
-    """Turn a mask of bad rows into Problems, spelling out the first few and counting the rest."""
+def spell_out(file: str, column: str, frame: pd.DataFrame, bad: pd.Series, message: str,
+               each: Callable[[object], tuple[str, str]] | None = None) -> list[Problem]:
+    """Turn a mask of bad rows into Problems, spelling out the first few and counting the rest. `each(row label)`
+    gives a row's own (message, value) where they say more than `message` and the cell."""
+    def spelt(i: object) -> Problem:
+        text, value = each(i) if each else (message, str(frame.at[i, column]))
+        return Problem(file, text, row=int(i) + 2, column=column, value=value)
     rows = list(bad[bad].index)
-    problems = [Problem(file, message, row=int(i) + 2, column=column, value=str(frame.at[i, column]))
-                for i in rows[:MAX_ROWS_SPELT_OUT]]
+    problems = [spelt(i) for i in rows[:MAX_ROWS_SPELT_OUT]]
     if len(rows) > MAX_ROWS_SPELT_OUT:
         problems.append(Problem(file, f"… and {len(rows) - MAX_ROWS_SPELT_OUT} more rows like this ({message})",
                                 column=column))
@@ -280,7 +285,7 @@ def reference_problems(file: str, frame: pd.DataFrame, column: str, known: set[s
     bad = items.map(lambda xs: any(x.strip() not in ok_items for x in xs))
     listed = sorted(known | set(allow))
     hint = ", ".join(listed[:12]) + (f" … ({len(listed)} in all)" if len(listed) > 12 else "")
-    return _spell_out(file, column, frame, bad, f"expected a known {what}: {hint}")
+    return spell_out(file, column, frame, bad, f"expected a known {what}: {hint}")
 
 
 def split_list(values: pd.Series) -> pd.Series:

@@ -70,18 +70,17 @@ def _store(pack: str, db: str, stamp: tuple[int, int, int]) -> Store:
     try:
         ensure_store(config.pack_dir(), config.db_path())
         _PACK_PROBLEMS.pop(db, None)
-    except PackInvalid as exc:
+    except Exception as exc:  # noqa: BLE001
         if not config.db_path().is_file():  # nothing to fall back on: page_setup says what to fix
             raise
-        _PACK_PROBLEMS[db] = exc  # the build left the store as it was: keep showing it, and say why
-    except Exception as exc:  # noqa: BLE001
-        # Issue 19: a build that fails for any other reason (a bug, a value the checks let through) must not take
-        # every page down while the last good store is there; the details go to the log, not to viewers.
-        if not config.db_path().is_file():
-            raise
-        log.exception("Building the store from %s failed; the last good store is kept", config.pack_dir())
-        _PACK_PROBLEMS[db] = PackInvalid([Problem("the store build", f"failed unexpectedly ({type(exc).__name__}); "
-                                                                     "the server's log has the details")])
+        # The build left the store as it was: keep showing it, and say why. Issue 19: a build that fails for any
+        # other reason (a bug, a value the checks let through) must not take every page down either; its details
+        # go to the log, not to viewers.
+        if not isinstance(exc, PackInvalid):
+            log.exception("Building the store from %s failed; the last good store is kept", config.pack_dir())
+            exc = PackInvalid([Problem("the store build", f"failed unexpectedly ({type(exc).__name__}); the "
+                                                          "server's log has the details")])
+        _PACK_PROBLEMS[db] = exc
     return Store(_fresh_path(config.db_path()))
 
 
