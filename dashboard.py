@@ -1,5 +1,6 @@
 """Home: who needs care and who engagement has reached, side by side — clear in ten seconds."""
 import html
+from datetime import date
 
 import streamlit as st
 
@@ -32,10 +33,10 @@ def headline_metrics(facts: dict, year: int, under: int) -> None:
 def need_reach_map(year: int) -> None:
     frame = ui.compute(home.need_reach, year=year)
     left, right = st.columns([3, 1])
-    with left:
-        ui.chart(ui.figure(("bivariate", year), lambda: figures.bivariate_map(
+    with left:  # on a slide, the same map with type sized for a hall
+        ui.chart(ui.figure(("bivariate", year, present), lambda: figures.for_hall(figures.bivariate_map(
             ui.map_layer("neighbourhood"), frame, "neighbourhood_code",
-            f"Need ({year}) × reach by {info['neighbourhood_label']}", hover="neighbourhood_name")),
+            f"Need ({year}) × reach by {info['neighbourhood_label']}", hover="neighbourhood_name"), present)),
                  ui.said(("bivariate", year), lambda: describe.bivariate(frame)), frame, f"need_by_reach_{year}",
                  slot="need_by_reach")
     with right:
@@ -50,16 +51,39 @@ def gap_sentences(count: int) -> None:
                                               ui.compute(home.under_reached).head(count).iterrows()])
     for group, sentence in gaps:
         st.markdown(f"- {ui.sentence(sentence)}")
-        st.page_link("pages/3_Hard_to_reach.py", label=f"Why: {ui.plain(group)}", icon="🔎",
-                     query_params={"group": group})
+        if not present:  # a link on a projector is something nobody in the hall can click
+            st.page_link("pages/3_Hard_to_reach.py", label=f"Why: {ui.plain(group)}", icon="🔎",
+                         query_params={"group": group})
 
 
-SLIDES = ("Who lives here", "Need and reach", "Who we have not heard", "Who we heard", "Join in")
+SLIDES = ("Reach & Need", "Who lives here", "Need and reach", "Who we have not heard", "Who we heard", "Join in")
+
+
+def title_slide() -> None:
+    """What the talk is about, whose figures they are and when they were shown."""
+    st.html(f'<div class="title-slide"><p class="title-slide-name">{html.escape(info["name"])}</p>'
+            '<p>Who needs care now and in future, and who our engagement has reached — side by side, so the gaps '
+            f'show.</p><p class="title-slide-date">{date.today():%-d %B %Y}</p></div>')
+
+
+def join_in_slide() -> None:
+    """The QR code and its written address, sized to fit one screen; a presenter is warned when the address is
+    this computer's own (phones in the hall could not open it)."""
+    url = ui.public_url()
+    local = ui.is_local_address(url)
+    if local:
+        with st.container(key="qr_warning"):
+            st.warning(f"Presenter: this address ({ui.plain(url)}) only works on this computer. Set "
+                       "REACH_PUBLIC_URL to the address phones in the hall can open (see README), then restart.",
+                       icon="⚠️")
+    with st.container(key="qr_slide"), st.container(key="qr_warned" if local else "qr_plain"):
+        st.image(qr.qr_png(url), output_format="PNG", alt=f"QR code for {url}")
+        st.html(f'<p class="qr-address">{html.escape(url)}</p>')
 
 
 def slideshow() -> None:
     """One slide of the launch-event story; Next/Back (or arrow keys), and ?autoplay=N seconds advances alone."""
-    back, title, forward = st.columns([1, 6, 1])
+    back, title, forward = st.container(key="slide_head").columns([1, 6, 1], vertical_alignment="center")
     # Moved in callbacks, before the run: moved after drawing Back, Back would keep the old slide's state
     # (disabled on the second slide, so the left arrow did nothing).
     step = ui.slide_step(len(SLIDES))
@@ -68,25 +92,24 @@ def slideshow() -> None:
     title.markdown(f"## {SLIDES[step]}  \n{ui.plain(info['name'])} · slide {step + 1} of {len(SLIDES)}")
     year = min(base_year + 10, last_year)
     if step == 0:
+        title_slide()
+    elif step == 1:
         facts = {**ui.compute(home.engagement_facts), **ui.compute(home.aged_75, year=year)}
         headline_metrics(facts, year, len(ui.compute(home.under_reached)))
         st.markdown(f"By {year} the number of residents aged 75 and over grows from {facts['aged_75_base']:,.0f} "
                     f"to {facts['aged_75_projected']:,.0f}.")
-    elif step == 1:
-        need_reach_map(year)
     elif step == 2:
-        gap_sentences(3)
+        need_reach_map(year)
     elif step == 3:
+        gap_sentences(3)
+    elif step == 4:
         rep = ui.compute(reach.representation, dimension="age_group+sex")
-        ui.chart(ui.figure(("present_representation",), lambda: figures.bars(
+        ui.chart(ui.figure(("present_representation",), lambda: figures.for_hall(figures.bars(
             rep, "ratio", "group", "Representation by age and sex (1 = heard in proportion)", "ratio",
-            error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}", flag="flag")),
+            error=("ratio_low", "ratio_high"), reference=1, text_format="{:.2f}", flag="flag"))),
             describe.representation(rep, "age and sex"), rep, "present_representation")
     else:
-        url = ui.public_url()
-        with st.columns([1, 2, 1])[1]:  # large on a projector; the whole width of a phone
-            st.image(qr.qr_png(url), width="stretch", output_format="PNG", alt=f"QR code for {url}")
-        st.html(f'<p style="font-size:2rem;text-align:center;overflow-wrap:anywhere">{html.escape(url)}</p>')
+        join_in_slide()
 
 
 if present:

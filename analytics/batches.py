@@ -20,7 +20,7 @@ import pandas as pd
 from analytics.schema import MAX_ROWS_SPELT_OUT, FileSpec, Problem, read_csv
 
 BATCHES_DIR = "ledger_batches"
-BATCH_FILES = ("activities.csv", "responses.csv")
+BATCH_FILES = ("activities.csv", "responses.csv", "comments.csv", "insights.csv", "actions.csv", "stories.csv")
 # B + UTC time to the microsecond + a random suffix: ids sort in the order batches were added.
 BATCH_ID = re.compile(r"^B\d{8}T\d{12}Z-[0-9a-f]{6}$")
 TMP_PREFIX, UNDONE_PREFIX = ".tmp-", ".undone-"

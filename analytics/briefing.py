@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import date
 
-from analytics import describe, figures, geo, home
+from analytics import describe, figures, geo, home, reach
 from analytics.db import Store
 from analytics.metrics import metric
 
 LEVELS = ("low", "medium", "high")
 
 
-def _svg_map(features: list[dict], colours: dict[str, str], width: int = 520, height: int = 400) -> str:
+def _svg_map(features: list[dict], colours: dict[str, str], width: int = 380, height: int = 290) -> str:
     xs, ys = [], []
     for f in features:
         geo.collect_coordinates(f["geometry"]["coordinates"], xs, ys)
@@ -34,8 +35,18 @@ def _svg_map(features: list[dict], colours: dict[str, str], width: int = 520, he
             f'aria-label="Map of need and reach by neighbourhood">{"".join(paths)}</svg>')
 
 
-def briefing_html(con: Store, year: int) -> str:
-    """A self-contained HTML page (no external files) sized for one A4 page."""
+def _scope(con: Store, year: int, made: date) -> str:
+    """What the figures cover (issue 20: a printed page must say): the pack, the engagement period, the filters
+    and the day the briefing was made."""
+    meta, options = con.meta(), reach.ledger_options(con)
+    first, last = (date.fromisoformat(options[k][0]) for k in ("first_date", "last_date"))
+    return (f"Area pack: {html.escape(meta['name'])} (base year {meta['base_year']}). Engagement from "
+            f"{first:%-d %B %Y} to {last:%-d %B %Y}. Filters: the whole partnership, every method and partner; need "
+            f"projected for {year} (principal projection). Made on {made:%-d %B %Y}.")
+
+
+def briefing_html(con: Store, year: int, made: date | None = None) -> str:
+    """A self-contained HTML page (no external files) that prints on one A4 page (checked in a browser test)."""
     meta = con.meta()
     facts = home.headline(con, year)
     frame = home.need_reach(con, year)
@@ -50,14 +61,17 @@ def briefing_html(con: Store, year: int) -> str:
                                                                  ("respondents_per_1000", "per_1000")))
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Reach &amp; Need briefing: {html.escape(meta['name'])}</title>
-<style>@page {{size: A4; margin: 14mm}} body {{font-family: sans-serif; font-size: 10.5pt; color: #111}}
+<style>@page {{size: A4; margin: 12mm}} body {{font-family: sans-serif; font-size: 9.5pt; color: #111; margin: 0}}
 * {{print-color-adjust: exact; -webkit-print-color-adjust: exact}} /* browsers drop map and legend colours */
-h1 {{font-size: 16pt; margin: 0}} .figs td {{padding: 2px 10px 2px 0}} .row {{display: flex; gap: 12px}}</style>
+h1 {{font-size: 15pt; margin: 0}} h2 {{font-size: 11.5pt; margin: 8px 0 4px}} p {{margin: 4px 0}}
+.figs td {{padding: 1px 10px 1px 0}} .row {{display: flex; gap: 12px}} ol {{margin: 4px 0; padding-left: 18px}}
+li {{margin-bottom: 3px}} .scope {{font-size: 8.5pt; color: #333}} svg {{flex-shrink: 0}}</style>
 </head><body><h1>Reach &amp; Need: {html.escape(meta['name'])}</h1>{synthetic}
+<p class="scope">{_scope(con, year, made or date.today())}</p>
 <table class="figs"><tr><td>Residents ({meta['base_year']})</td><td><b>{facts['residents']:,.0f}</b></td></tr>
 <tr><td>Residents aged 75+, {meta['base_year']} to {year}</td><td><b>{facts['aged_75_base']:,.0f} to
 {facts['aged_75_projected']:,.0f} ({facts['growth_75']:+.0f}%)</b></td></tr>
-<tr><td>Respondents to engagement</td><td><b>{respondents}</b> ({rate} per 1,000 residents)</td></tr>
+<tr><td>Respondents to engagement</td><td><b>{respondents}</b> ({rate} per 1,000 residents aged 15+)</td></tr>
 <tr><td>Proportional similarity (age × sex)</td><td><b>{metric('proportional_similarity').format(facts['proportional_similarity'])}</b> (1 = mirrors
 the population)</td></tr><tr><td>Groups under-reached</td><td><b>{len(under)}</b></td></tr></table>
 <h2>Need ({year}) and engagement reach by neighbourhood</h2><div class="row">{svg}

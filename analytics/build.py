@@ -10,6 +10,7 @@ import argparse
 import fcntl
 import hashlib
 import os
+import secrets
 import sys
 import time
 from contextlib import contextmanager
@@ -20,8 +21,11 @@ import duckdb
 import pandas as pd
 
 from analytics import config
+from analytics import precompute as first_runs
 from analytics.db import SQL_DIR
+from analytics.disclosure import record_key_sql
 from analytics.geo import geometry_tables
+from analytics.insight import store as insight_store
 from analytics.pack import Pack, content_hash, load_pack
 from analytics.schema import ALL_FILES, PackInvalid, split_list
 
@@ -34,7 +38,8 @@ _HERE = Path(__file__).parent
 # The queries whose answers become build notes (in meta's `notes`, shown on About the data).
 NOTE_QUERIES = ("need_gradient_normalised", "projection_localities_published", "projection_locality_gaps")
 BUILD_SOURCES = [_HERE / f"{m}.py" for m in ("build", "pack", "schema", "geo")] + list(SQL_DIR.glob("stg_*.sql")) + list(
-    SQL_DIR.glob("macro_*.sql")) + [SQL_DIR / f"{q}.sql" for q in NOTE_QUERIES]
+    SQL_DIR.glob("macro_*.sql")) + [SQL_DIR / f"{q}.sql" for q in NOTE_QUERIES] + list(
+    (_HERE / "insight").glob("*.py")) + list(SQL_DIR.glob("insight_*.sql"))  # issue 22: themes are built here
 # Created in this order, since later ones read earlier ones. Small or often-read staging results are
 # materialised as tables (the store is rebuilt whenever the pack changes, so they cannot go stale); the
 # projection by area, variant, year, sex and band would be tens of millions of rows at national scale, so it
@@ -51,8 +56,10 @@ GRADIENT_TOLERANCE = 1e-6
 STALE_BUILD_SECONDS = 600
 
 
-def build(pack_path: Path, db_path: Path) -> dict[str, int]:
-    """Validate the pack and (re)build the store; return the row count of each table."""
+def build(pack_path: Path, db_path: Path, precompute: bool | None = None, workers: int = 1) -> dict[str, int]:
+    """Validate the pack and (re)build the store; return the row count of each table. With `precompute` (default:
+    $REACH_PRECOMPUTE) every page's first-run results are computed into the store before it is swapped in (issue 21:
+    analytics/precompute.py), using `workers` processes."""
     pack = load_pack(Path(pack_path))
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,6 +68,8 @@ def build(pack_path: Path, db_path: Path) -> dict[str, int]:
     try:
         with duckdb.connect(str(tmp)) as con:
             counts = write_store(con, pack)
+        if first_runs.enabled() if precompute is None else precompute:  # on the finished store, before the swap
+            counts["precomputed"] = int(first_runs.precompute(tmp, workers)["stored"])
         os.replace(tmp, db_path)  # atomic on one filesystem: readers see the old store or the new, never a mix
     finally:
         tmp.unlink(missing_ok=True)
@@ -68,22 +77,56 @@ def build(pack_path: Path, db_path: Path) -> dict[str, int]:
 
 
 def write_store(con: duckdb.DuckDBPyConnection, pack: Pack) -> dict[str, int]:
-    tables = {"areas": pack.areas, "age_bands": _age_bands(), **pack.tables, **_bridges(pack.tables),
+    # Issue 22: free text (comments), stories (consent) and the codebook reach the store only through insight_store.
+    public = {name: frame for name, frame in pack.tables.items() if name not in insight_store.PRIVATE}
+    tables = {"areas": pack.areas, "age_bands": _age_bands(), **public, **_bridges(pack.tables),
               **geometry_tables(pack.geojson, pack.areas)}
-    counts = {}
+    counts = {name: len(pack.tables[name]) for name in insight_store.PRIVATE}
     for name, frame in tables.items():
         _write_table(con, name, frame)
         counts[name] = len(frame)
     _write_table(con, "meta", _meta(pack))
+    _record_keys(con, pack)
     for view in STAGING_VIEWS:  # cleaned sources that the questions build on
         kind = "TABLE" if view in MATERIALISED else "VIEW"
         con.execute(f"CREATE {kind} {view} AS {_sql(view)}")
     for macro in sorted(SQL_DIR.glob("macro_*.sql")):  # table macros: one definition of the filters
         con.execute(macro.read_text(encoding="utf-8"))
+    counts.update(insight_store.write(con, pack.tables, int(pack.meta["suppress_below"])))
     notes = build_notes(con)
     if notes:  # staging reads meta (name, base year), so the notes it gives rise to are added afterwards
         _write_table(con, "meta", _meta(pack, notes), replace=True)
     return counts
+
+
+# Issue 18: each record's key for cell-key perturbation (analytics/disclosure.py), from its id and the pack's secret.
+RECORD_KEYS = (("response_keys", "responses", "response_id", "response"),
+               ("activity_keys", "activities", "activity_id", "activity"),
+               ("panel_keys", "panel", "member_id", "member"))
+
+
+def _record_keys(con: duckdb.DuckDBPyConnection, pack: Pack) -> None:
+    secret = cell_key_secret(pack)
+    for table, source, column, kind in RECORD_KEYS:  # every ledger table exists, empty when not given
+        con.execute(f"CREATE TABLE {table} AS SELECT {column}, {record_key_sql(column, kind)} AS rkey FROM {source}",
+                    {"secret": secret})
+
+
+def cell_key_secret(pack: Pack) -> str:
+    """pack.toml's `cell_key_secret`, else the pack's `.cell_key` file, made once with a random secret: the same
+    secret on every build keeps every published count the same from day to day (a new one would re-draw them, and
+    averaging the draws would undo the protection). A pack folder that cannot be written falls back to a secret
+    derived from its name, with a build note."""
+    if "cell_key_secret" in pack.meta:
+        return str(pack.meta["cell_key_secret"])
+    file = pack.path / ".cell_key"
+    if not file.is_file():
+        try:
+            file.write_text(secrets.token_hex(32), encoding="utf-8")
+            file.chmod(0o600)
+        except OSError:
+            return hashlib.sha256(f"reach-need:{pack.meta['name']}".encode()).hexdigest()
+    return file.read_text(encoding="utf-8").strip()
 
 
 def _sql(name: str) -> str:
@@ -149,7 +192,7 @@ def _bridges(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 def _meta(pack: Pack, notes: list[str] | None = None) -> pd.DataFrame:
     # Lists (the importer's notes) are kept one item per line; the build's own notes follow the pack's.
-    meta = dict(pack.meta)
+    meta = {k: v for k, v in pack.meta.items() if k != "cell_key_secret"}  # never in the store viewers read
     if notes:
         given = meta.get("notes") or []
         meta["notes"] = (given if isinstance(given, list) else [given]) + notes
@@ -232,13 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analytics.build", description=__doc__.splitlines()[0])
     parser.add_argument("--pack", type=Path, default=config.pack_dir(), help="area pack folder")
     parser.add_argument("--db", type=Path, default=None, help="store file (default: $REACH_DB or data/<pack>.duckdb)")
+    parser.add_argument("--no-precompute", action="store_true", help="skip computing every page's first run into "
+                        "the store (faster build; a fresh server then computes them on first use)")
+    parser.add_argument("--workers", type=int, default=first_runs.default_workers(), help="processes to precompute with")
     args = parser.parse_args(argv)
     db = args.db or config.db_path()
     started = time.perf_counter()
     try:
         with _build_lock(db):
             remove_stale_builds(db)
-            counts = build(args.pack, db)
+            counts = build(args.pack, db, precompute=not args.no_precompute, workers=args.workers)
     except PackInvalid as exc:
         print(f"The pack at {args.pack} was not loaded. {exc}", file=sys.stderr)
         print(f"The store {db} is unchanged. Fix the problems above and run the command again.", file=sys.stderr)
@@ -248,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"The store {db} is unchanged: the build failed ({type(exc).__name__}: {message}).", file=sys.stderr)
         return 1
     print(f"Built {db} from {args.pack} in {time.perf_counter() - started:.1f} s:")
-    for name in [s.table_name for s in ALL_FILES] + ["areas"]:
+    for name in [s.table_name for s in ALL_FILES] + ["areas"] + (["precomputed"] if "precomputed" in counts else []):
         print(f"  {name:<16} {counts.get(name, 0):>10,} rows")
     with duckdb.connect(str(db), read_only=True) as con:  # the notes the store keeps, asked again to print them
         for note in build_notes(con):

@@ -29,6 +29,7 @@ from scipy.cluster.vq import kmeans2
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from analytics import demo_insight
 from analytics.config import AGE_BANDS, ALL_LOCALITIES, DEMO_PACK, SURVEY_METHODS, band_lower
 
 PACK_NAME = "Invercarron HSCP (demonstration)"
@@ -907,6 +908,9 @@ neighbourhood_label = "intermediate zone"
 deprivation_index = "SIMD-style index (synthetic)"
 suppress_below = 5
 synthetic = true
+# The perturbation's secret (analytics/disclosure.py), fixed so the demonstration's figures are the same on every
+# machine. A real pack must not set one: its build keeps a random secret in the pack's .cell_key file.
+cell_key_secret = "invercarron-demonstration-only"
 '''
 
 
@@ -930,6 +934,8 @@ def generate(options: Options) -> dict[str, int]:
               "need_gradient": need_gradient(), "priorities": pd.DataFrame(PRIORITIES, columns=["code", "label"]),
               "activities": activities_frame(acts, resp), "responses": resp,
               "panel": panel_members(options.seed, geo, pop, dep["quintile"].to_numpy())}
+    places = geo.frame[["area_code", "locality"]].merge(dep[["area_code", "quintile"]], on="area_code")
+    tables |= demo_insight.tables(options.seed, resp, places, tables["activities"])  # issue 22
     for name, frame in tables.items():
         _write_csv(frame, out / f"{name}.csv")
     return {"population": int(pop.sum()), "areas": len(geo.loc), "neighbourhoods": int(geo.frame[

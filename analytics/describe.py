@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.metrics import display, name_codes
+
 
 def _place(locality: str) -> str:
     return "across the partnership" if locality == "All" else f"in {locality}"
+
+
+def _plural(count: float, word: str, many: str | None = None) -> str:
+    """'1 activity', '24 activities' (issue 20: '1 activities')."""
+    return f"{count:,.0f} {word if round(count) == 1 else many or word + 's'}"
+
+
+def _first_up(text: str) -> str:
+    """The first letter capitalised and nothing else ('In Eastfield', not str.capitalize's 'In eastfield')."""
+    return text[:1].upper() + text[1:]
 
 
 def age_profile(summary: pd.DataFrame, locality: str) -> str:
@@ -53,15 +65,17 @@ def need_map(frame: pd.DataFrame, label: str, year: int, names: pd.Series | None
     """From needs.need_by_area: the spread of the need index and where the highest-need areas are."""
     top = frame.nlargest(max(1, len(frame) // 10), "need_index")
     where = top["locality"].value_counts()
-    return (f"{label} in {year}: the need index ranges from {frame['need_index'].min():.0f} to "
-            f"{frame['need_index'].max():.0f} (partnership = 100). Of the {len(top)} highest-need areas, "
-            f"{where.iloc[0]} are in {where.index[0]}.")
+    text = (f"{label} in {year}: the need index ranges from {frame['need_index'].min():.0f} to "
+            f"{frame['need_index'].max():.0f} (partnership = 100).")
+    if frame["locality"].nunique() < 2:  # one locality shown: where the highest-need areas are says nothing
+        return text
+    return text + f" Of the {len(top)} highest-need areas, {where.iloc[0]} are in {where.index[0]}."
 
 
 def need_table(table: pd.DataFrame, locality: str, year: int) -> str:
     """From needs.need_table."""
     row = table.sort_values("growth").iloc[-1]
-    return (f"{_place(locality).capitalize()}, the largest projected growth by {year} is in "
+    return (f"{_first_up(_place(locality))}, the largest projected growth by {year} is in "
             f"{row['label'].lower()}: {row['base']:,.0f} to {row['projected']:,.0f} people ({row['growth']:+.0f}%).")
 
 
@@ -93,7 +107,7 @@ def flags(design: dict[str, float], table: pd.DataFrame, band: tuple[float, floa
     """What an interval and a flag mean, from reach.clustering and reach.representation: one sentence each."""
     groups = int((~table["flag"].isin(["under target", "target met", "no denominator"])).sum())
     surveys = design["open_surveys"]
-    came = (f"Respondents came in {design['activities']:,.0f} activities"
+    came = (f"Respondents came in {_plural(design['activities'], 'activity', 'activities')}"
             + (f" and {surveys:,.0f} open partnership-wide survey{'s' if surveys != 1 else ''}, whose answers count "
                "one by one" if surveys else ""))
     wider = (f"so the 95% intervals are {design['wider']:.1f} times as wide as if everyone had answered on their "
@@ -116,8 +130,11 @@ def coverage(table: pd.DataFrame) -> str:
     if shown.empty:
         return "Response rates are withheld because the numbers are small."
     high, low = shown.loc[shown["per_1000"].idxmax()], shown.loc[shown["per_1000"].idxmin()]
-    text = (f"Response rates range from {low['per_1000']:.1f} per 1,000 residents in {low['locality']} to "
-            f"{high['per_1000']:.1f} in {high['locality']}.")
+    if len(shown) == 1 or high["locality"] == low["locality"]:  # not "from 0.1 in Eastfield to 0.1 in Eastfield"
+        text = f"The response rate is {high['per_1000']:.1f} per 1,000 residents in {high['locality']}."
+    else:
+        text = (f"Response rates range from {low['per_1000']:.1f} per 1,000 residents in {low['locality']} to "
+                f"{high['per_1000']:.1f} in {high['locality']}.")
     for word, places in (("below", shown.loc[shown["flag"] == "below", "locality"].tolist()),
                          ("above", shown.loc[shown["flag"] == "above", "locality"].tolist())):
         if places:
@@ -140,7 +157,7 @@ def gap(row: pd.Series) -> str:
     else:
         text = (f"{who} ({row['kind'].lower()}): we heard from {heard} people where {row['expected']:,.0f} would be "
                 f"in proportion to their share of population and need — {short}.")
-    how = "; ".join(x for x in (row["best_methods"], row["best_partners"]) if x)
+    how = name_codes("; ".join(x for x in (row["best_methods"], row["best_partners"]) if x))
     return text + (f" What reached them best elsewhere: {how}." if how else "")
 
 
@@ -158,7 +175,8 @@ def fatigue(contacts: pd.DataFrame, window: int) -> str:
     flagged = contacts[contacts["flag"] != ""]
     if flagged.empty:
         return f"No locality or community was asked too often in any {window}-day window."
-    parts = [f"{r.group} ({r.busiest_window} activities in {window} days from {r.window_start:%d %b %Y})"
+    parts = [f"{r.group} ({_plural(r.busiest_window, 'activity', 'activities')} in {window} days from "
+             f"{r.window_start:%-d %b %Y})"
              for r in flagged.itertuples()]
     return "**Asked too often:** " + "; ".join(parts) + "."
 
@@ -169,7 +187,7 @@ def method_mix(mix: pd.DataFrame) -> str:
     if shown.empty:
         return "No activities match these filters." if mix.empty else "Participant numbers are withheld (small)."
     top = shown.loc[shown["participants"].idxmax()]
-    return (f"{top['method'].replace('_', ' ').capitalize()} reached the most participants "
+    return (f"{display(top['method'])} reached the most participants "
             f"({top['participants']:,.0f}).")
 
 
@@ -178,4 +196,5 @@ def timeline(months: pd.DataFrame) -> str:
     if months.empty:
         return "No activities match these filters."
     busiest = months.groupby("month")["activities"].sum()
-    return f"The busiest month was {busiest.idxmax():%B %Y}, with {busiest.max():,.0f} activities starting."
+    return (f"The busiest month was {busiest.idxmax():%B %Y}, with "
+            f"{_plural(busiest.max(), 'activity', 'activities')} starting.")

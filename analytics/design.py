@@ -38,7 +38,7 @@ per-group p-value under 0.05, and Holm then asks for more when there are many gr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -122,6 +122,13 @@ class ShareDesign:
     n: float
     activities: int
     open_surveys: int
+
+    def rounded(self) -> ShareDesign:
+        """The design as viewers may learn it (issue 18): design effects rounded up to one decimal and degrees of
+        freedom down to a whole number (both only widen intervals), so they say nothing exact about one cell."""
+        return replace(self, deff=np.ceil(np.round(self.deff * 10, 6)) / 10,
+                       pooled_deff=float(np.ceil(round(self.pooled_deff * 10, 6)) / 10),
+                       df=float(np.floor(self.df)) if np.isfinite(self.df) else self.df)
 
 
 def share_design(units: Units) -> ShareDesign:

@@ -6,8 +6,8 @@ import pandas as pd
 
 from analytics import config
 from analytics.db import Store
-from analytics.disclosure import suppress_also
-from analytics.reach import filters, population_cells, respondent_cells, threshold
+from analytics.disclosure import withhold
+from analytics.reach import filters, population_cells, published_counts, respondent_cells, threshold
 
 
 def _busiest_window(dates: pd.Series, days: int) -> tuple[int, pd.Timestamp | None]:
@@ -22,12 +22,13 @@ def _busiest_window(dates: pd.Series, days: int) -> tuple[int, pd.Timestamp | No
 
 
 def contacts(con: Store, window_days: int = 90, max_activities: int = 8, max_per_10k: float = 1.5,
-             **given: str) -> pd.DataFrame:
+             exact: bool = False, **given: str) -> pd.DataFrame:
     """How often each locality and community was asked, and how many of its people answered. Columns: kind
     (Locality / Community), group, activities, activities_per_10k (localities only), busiest_window (most
     activities starting within any `window_days`), window_start, flag ('asked too often' when busiest_window >
-    max_activities, else ''), respondents and respondents_per_1000 (residents, or the community's estimate) in the
-    period: counts of people, withheld under the threshold as everywhere (activities are not personal data)."""
+    max_activities, else ''), respondents and respondents_per_1000 (residents aged 15+, or the community's
+    estimate) in the period: counts of people of the one base of analytics/reach.py, published as everywhere
+    (activities are not personal data)."""
     f = filters(**given)
     acts = con.query("activities_filtered", **{**f, "locality": "All"})
     groups = [("Locality", loc, part) for loc, part in acts[acts["locality"] != config.ALL_LOCALITIES]
@@ -47,7 +48,7 @@ def contacts(con: Store, window_days: int = 90, max_activities: int = 8, max_per
     too_often = np.where(table["kind"] == "Locality", table["busiest_per_10k"] > max_per_10k,
                          table["busiest_window"] > max_activities)
     table["flag"] = np.where(too_often, "asked too often", "")
-    table = _heard(con, table, f, residents)
+    table = _heard(con, table, f, exact)
     return table.sort_values(["kind", "busiest_window"], ascending=[False, False], ignore_index=True)
 
 
@@ -61,26 +62,22 @@ def _empty_contacts() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in CONTACT_COLUMNS.items()})
 
 
-def _heard(con: Store, table: pd.DataFrame, f: dict[str, str], residents: pd.Series) -> pd.DataFrame:
-    """Respondents per locality (by home) and per community in the period, per 1,000 of their population.
-    Localities are withheld over all of them, as on the coverage table (the same cells, so neither gives the
-    other away, and a locality without activities of its own cannot be worked out from the rest)."""
+def _heard(con: Store, table: pd.DataFrame, f: dict[str, str], exact: bool) -> pd.DataFrame:
+    """Respondents per locality (by home) and per community in the period, per 1,000 of their population: the
+    same people as the coverage and community tables, so the same published counts."""
     scope, limit = {**f, "locality": "All"}, threshold(con)
-    by_locality = respondent_cells(con, 0, **scope).groupby("locality")["respondents"].sum()
-    localities = pd.DataFrame({"locality": residents.index, "respondents": by_locality.reindex(residents.index)
-                               .fillna(0).to_numpy()})
-    localities = suppress_also(localities, "respondents", limit, additive=("locality",)).set_index("locality")
-    by_community = con.query("community_respondents", min_age=0, **scope).groupby("community")["respondents"].sum()
-    communities = table.loc[table["kind"] == "Community", ["group"]].assign(
-        respondents=lambda t: t["group"].map(by_community).fillna(0))
-    communities = suppress_also(communities, "respondents", limit).set_index("group")["respondents"]
+    by_locality = published_counts(respondent_cells(con, 15, **scope), ["locality"], limit, exact)
+    by_community = published_counts(con.query("community_respondents", min_age=15, **scope), ["community"], limit,
+                                    exact)
+    residents = population_cells(con, 15).groupby("locality")["population"].sum()
     sizes = con.query("community_denominators", locality="All").set_index("community")["population"].astype(float)
     local = table["kind"] == "Locality"
-    table["respondents"] = np.where(local, table["group"].map(localities["respondents"]),
-                                    table["group"].map(communities))
+    table["respondents"] = np.where(local, table["group"].map(by_locality.set_index("locality")["respondents"]),
+                                    table["group"].map(by_community.set_index("community")["respondents"])).astype(float)
+    table["respondents"] = table["respondents"].fillna(0)
     table["respondents_per_1000"] = 1000 * table["respondents"] / np.where(
         local, table["group"].map(residents).astype(float), table["group"].map(sizes))
-    return table
+    return withhold(table, "respondents", 0 if exact else limit, ("respondents_per_1000",)).drop(columns="withheld")
 
 
 def overlaps(con: Store, days: int = 28, **given: str) -> pd.DataFrame:

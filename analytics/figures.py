@@ -3,6 +3,7 @@ mark that carries meaning so colour is never the only cue."""
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from analytics.geo import MapLayer
-from analytics.metrics import Metric
+from analytics.metrics import Metric, display
 
 # Okabe–Ito qualitative palette and the Cividis sequential scale: both readable with colour-vision deficiency.
 QUALITATIVE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -68,10 +69,33 @@ def safe(values):
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
-    fig.update_layout(title=dict(text=safe(title), x=0, font=dict(size=16)), height=height, font=FONT,
-                      margin=dict(l=10, r=10, t=50, b=10), paper_bgcolor="white", plot_bgcolor="white",
-                      legend=dict(orientation="h", y=-0.15))
+    """Common layout. The title stays in the figure (a downloaded PNG carries it) but the page hides it and writes
+    it above the chart as text that wraps (ui.chart): a plotly title never wraps, ran off a phone's screen, sat
+    under the chart's toolbar and collided with a heatmap's column labels (issue 20). The legend sits above the
+    plot, where plotly makes room for it, instead of below where it ran over the x-axis title on a phone."""
+    fig.update_layout(title=dict(text=safe(title), x=0, y=1, yref="container", yanchor="top", pad=dict(t=8),
+                                 font=dict(size=16)),
+                      height=height, font=FONT, margin=dict(l=10, r=10, t=TOP_MARGIN, b=10),
+                      paper_bgcolor="white", plot_bgcolor="white",
+                      legend=dict(orientation="h", x=0, xanchor="left", y=1, yanchor="bottom", yref="paper"))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
+
+
+def for_hall(fig: go.Figure, on: bool = True) -> go.Figure:
+    """The figure with type sized for a hall's screen (presentation mode): text about 1.5 times as large."""
+    if not on:
+        return fig
+    fig.update_layout(font=dict(size=22), title_font_size=26, legend_font_size=20)
+    fig.update_annotations(font_size=22)
+    fig.update_layout(height=int(fig.layout.height * 1.3) if fig.layout.height else None)
+    if fig.layout.margin.r and fig.layout.margin.r > 10:  # a value column: wider for the larger type
+        fig.update_layout(margin_r=int(fig.layout.margin.r * 1.7))
+    return fig
+
+
+TOP_MARGIN = 36  # room for the chart's toolbar (shown on hover) above the plot, and the title in a PNG
 
 
 def choropleth(layer: MapLayer, frame: pd.DataFrame, code: str, value: str, metric: Metric, title: str,
@@ -90,13 +114,13 @@ def choropleth(layer: MapLayer, frame: pd.DataFrame, code: str, value: str, metr
             colorscale=[[0, "#bdbdbd"], [1, "#bdbdbd"]], marker=dict(line=dict(width=0.3, color="white")),
             text=safe(hidden[hover_name] if hover_name else hidden[code]),
             hovertemplate="%{text}<br>" + safe(metric.label) + ": withheld (small number)<extra></extra>"))
-    fig.update_layout(map=dict(style="white-bg", **layer.view))
-    return _layout(fig, title, height=480)
+    return _map_layout(fig, layer, title)
 
 
 def categorical_map(layer: MapLayer, frame: pd.DataFrame, code: str, category: str, colours: dict[str, str],
                     title: str, hover: pd.Series | None = None) -> go.Figure:
-    """Discrete classes drawn with one trace each (a shared legend that names every class in words)."""
+    """Discrete classes drawn with one trace each (a shared legend that names every class in words). `hover`:
+    text per row, already made safe (it may carry <br>)."""
     fig = go.Figure()
     for label, colour in colours.items():
         part = frame[frame[category] == label]
@@ -106,9 +130,22 @@ def categorical_map(layer: MapLayer, frame: pd.DataFrame, code: str, category: s
             geojson=layer.source, locations=part[code], z=[1] * len(part), featureidkey="id", name=safe(label),
             showlegend=True, showscale=False, colorscale=[[0, colour], [1, colour]],
             marker=dict(line=dict(width=0.3, color="white")),
-            text=safe(hover.loc[part.index] if hover is not None else part[code]),
+            text=hover.loc[part.index] if hover is not None else safe(part[code]),  # hover: made safe
             hovertemplate="%{text}<extra>" + safe(label) + "</extra>"))
-    fig.update_layout(map=dict(style="white-bg", **layer.view))
+    return _map_layout(fig, layer, title)
+
+
+OUTLINE = "#1a1a1a"
+
+
+def _map_layout(fig: go.Figure, layer: MapLayer, title: str) -> go.Figure:
+    """No tile base map (nothing fetched from outside); the localities' outlines drawn over the areas as a line
+    layer (no text layer: map text needs glyphs from a CDN), and their names listed in `meta` for the page to
+    write over the map (styles.MAP_LABELS) — so a viewer can tell where each locality is (issue 20)."""
+    outline = [dict(sourcetype="geojson", source=layer.outlines, type="line", color=OUTLINE, line=dict(width=1.8),
+                    below="")] if layer.outlines else []
+    fig.update_layout(map=dict(style="white-bg", layers=outline, **layer.view),
+                      meta=dict(labels=[dict(name=safe(n), lon=x, lat=y) for n, x, y in layer.labels]))
     return _layout(fig, title, height=480)
 
 
@@ -172,7 +209,9 @@ def stacked_shares(frame: pd.DataFrame, category: str, stack: str, value: str, t
                              marker_color=ramp(i, frame[stack].nunique()),
                              text=[f"{v:.0f}%" if v >= 4 else "" for v in part[value]], textposition="inside",
                              hovertemplate="%{y}, " + name + ": %{x:.1f}%<extra></extra>"))
-    fig.update_layout(barmode="stack", xaxis=dict(title=safe(x_title), range=[0, 100]))
+    # Every 20% labelled up to 100 (the axis used to stop labelling at 80, issue 20).
+    fig.update_layout(barmode="stack", xaxis=dict(title=safe(x_title), range=[0, 100.5],
+                                                  tickvals=list(range(0, 101, 20)), ticksuffix="%"))
     return _layout(fig, title)
 
 
@@ -190,29 +229,95 @@ def quintile_map(layer: MapLayer, frame: pd.DataFrame, title: str) -> go.Figure:
     named = frame.assign(q=frame["quintile"].map(QUINTILE_NAMES))
     colours = {name: ramp(i, 5) for i, name in enumerate(QUINTILE_NAMES.values())}
     return categorical_map(layer, named, "area_code", "q", colours, title,
-                           hover=named["area_name"] + " (" + named["locality"] + ")")
+                           hover=safe(named["area_name"] + " (" + named["locality"] + ")"))
 
 
 def bars(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str, error: tuple[str, str] | None = None,
          reference: float | None = None, text_format: str = "{:,.1f}", colour: str | None = None,
          flag: str | None = None) -> go.Figure:
-    """Horizontal bars with values written on them, optional interval whiskers and a reference line; `flag`
-    names a column whose words are added to each label (so 'under'/'over' never rests on colour)."""
+    """Horizontal bars with their values written in a column of their own to the right of the plot, optional
+    interval whiskers and a reference line; `flag` names a column whose words are added to each label (so
+    'under'/'over' never rests on colour)."""
     if flag:
         frame = frame.assign(**{y: frame[y].astype(str) + " — " + frame[flag].astype(str)})
-    err = None
-    if error:
-        err = dict(type="data", symmetric=False, array=frame[error[1]] - frame[x],
-                   arrayminus=frame[x] - frame[error[0]], color="#333333", thickness=1.2)
-    fig = go.Figure(go.Bar(y=safe(frame[y]), x=frame[x], orientation="h", error_x=err,
-                           marker_color=frame[colour] if colour else QUALITATIVE[0],
-                           text=[text_format.format(v) if pd.notna(v) else "withheld" for v in frame[x]],
-                           textposition="outside", cliponaxis=False,
-                           hovertemplate="%{y}: %{x:,.2f}<extra></extra>"))
-    if reference is not None and not pd.isna(reference):
-        fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
-    fig.update_layout(xaxis_title=safe(x_title), yaxis=dict(autorange="reversed"))
-    return _layout(fig, title, height=max(300, 60 + 28 * len(frame)))
+    series = [Series(x, "", error, frame[colour] if colour else QUALITATIVE[0])]
+    return _hbars(frame, y, series, title, x_title, text_format, () if reference is None else (reference,),
+                  row_height=28)
+
+
+def paired_bars(frame: pd.DataFrame, y: str, series: dict[str, str], title: str, x_title: str,
+                errors: dict[str, tuple[str, str]] | None = None, text_format: str = "{:,.1f}",
+                references: tuple[float, ...] = ()) -> go.Figure:
+    """Two or more values per row as grouped horizontal bars (e.g. before and after weighting): each series with
+    its own colour and pattern, named in the legend, its value written in the value column beside its bar
+    ('withheld' for NaN), optional interval whiskers ({column: (low, high)}) and dashed reference lines."""
+    patterns = ("", "/", "x", "\\")
+    parts = [Series(column, name, (errors or {}).get(column), QUALITATIVE[i % len(QUALITATIVE)],
+                    patterns[i % len(patterns)]) for i, (column, name) in enumerate(series.items())]
+    return _hbars(frame, y, parts, title, x_title, text_format, references, row_height=22 + 22 * len(parts))
+
+
+@dataclass(frozen=True)
+class Series:
+    """One set of bars: its column, legend name ('' = no legend), optional (low, high) interval columns,
+    colour (one, or a Series of one per row) and pattern."""
+    column: str
+    name: str
+    error: tuple[str, str] | None
+    colour: object
+    pattern: str = ""
+
+
+VALUE_FONT = dict(size=13, color="#111111")
+
+
+def value_label(text_format: str, value: float) -> str:
+    """A bar's value as written: 'withheld' for NaN, and never '-0.00' (a tiny negative rounded away)."""
+    if pd.isna(value):
+        return "withheld"
+    text = text_format.format(value)
+    return text_format.format(0.0) if not text.strip("+-0.,%") else text
+CHAR_PX = 7.5  # average width of a 13 px Source Sans character: sizes the value column
+
+
+def _hbars(frame: pd.DataFrame, y: str, series: list[Series], title: str, x_title: str, text_format: str,
+           references: tuple[float, ...], row_height: int) -> go.Figure:
+    """Rows at 0, 1, 2 … (top first), each series' bar at its own offset within the row, and every value written
+    in the right-hand margin level with its bar: whiskers and reference lines stay inside the plot, so no value
+    can be overprinted by them (issue 20), whatever the screen width."""
+    n, k = len(frame), len(series)
+    width = 0.8 / k
+    names = safe(frame[y].map(display)).tolist()
+    fig = go.Figure()
+    texts: list[str] = []
+    for j, s in enumerate(series):
+        where = np.arange(n) - 0.4 + width * (j + 0.5)
+        values = frame[s.column]
+        err = None
+        if s.error:
+            low, high = s.error
+            err = dict(type="data", symmetric=False, array=frame[high] - values, arrayminus=values - frame[low],
+                       color="#333333", thickness=1.2, width=3)
+        label = [value_label(text_format, v) for v in values]
+        texts += label
+        fig.add_trace(go.Bar(y=where, x=values, width=width, orientation="h", error_x=err, name=safe(s.name),
+                             showlegend=bool(s.name), customdata=names,
+                             marker=dict(color=s.colour, pattern_shape=s.pattern),
+                             hovertemplate="%{customdata}" + (", " + safe(s.name) if s.name else "")
+                             + ": " + "%{x:,.2f}<extra></extra>"))
+        for pos, text in zip(where, label):
+            fig.add_annotation(x=1, xref="paper", xanchor="left", xshift=8, y=pos, yref="y", text=text,
+                               showarrow=False, font=VALUE_FONT)
+    for reference in references:
+        if reference is not None and not pd.isna(reference):
+            fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
+    fig.update_layout(barmode="overlay", xaxis_title=safe(x_title),
+                      yaxis=dict(autorange="reversed", tickvals=list(range(n)), ticktext=names,
+                                 range=[n - 0.5, -0.5], zeroline=False))
+    fig = _layout(fig, title, height=max(300, 90 + row_height * n))
+    # The value column: as wide as the longest value, in pixels, so it fits a phone as well as a hall screen.
+    fig.update_layout(margin=dict(r=16 + int(CHAR_PX * max((len(t) for t in texts), default=4))))
+    return fig
 
 
 def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, title: str, label: str) -> go.Figure:
@@ -236,7 +341,7 @@ def stacked_bars(frame: pd.DataFrame, x: str, y: str, stack: str, title: str, y_
     patterns = ("", "/", "\\", "x", "-", "|", "+", ".")
     fig = go.Figure()
     for i, (key, part) in enumerate(frame.groupby(stack, sort=True)):
-        name = safe(str(key).replace("_", " "))
+        name = safe(display(key))
         fig.add_trace(go.Bar(x=part[x], y=part[y], name=name,
                              marker=dict(color=QUALITATIVE[i % len(QUALITATIVE)],
                                          pattern_shape=patterns[i % len(patterns)]),
@@ -251,8 +356,17 @@ def bivariate_map(layer: MapLayer, frame: pd.DataFrame, code: str, title: str, h
     levels = ("low", "medium", "high")
     colours = {f"{n.capitalize()} need, {r} reach": BIVARIATE[i][j]
                for i, n in enumerate(levels) for j, r in enumerate(levels)}
-    return categorical_map(layer, frame, code, "category", colours, title,
-                           hover=frame[hover] + " (" + frame["locality"] + ")")
+    return categorical_map(layer, frame, code, "category", colours, title, hover=_need_reach_hover(frame, hover))
+
+
+def _need_reach_hover(frame: pd.DataFrame, name: str) -> pd.Series:
+    """The figures behind an area's class, as the page promises: need index, response rate, residents."""
+    # astype(str): on an empty frame (a year without projections) map gives floats, which cannot be joined
+    rate = frame["per_1000"].map(lambda v: "withheld (small number)" if pd.isna(v) else f"{v:,.1f}").astype(str)
+    return (safe(frame[name] + " (" + frame["locality"] + ")") + "<br>Need index: "
+            + frame["need_index"].map("{:,.0f}".format).astype(str)
+            + " (partnership = 100)<br>Respondents per 1,000 residents: " + rate
+            + "<br>Residents: " + frame["residents"].map("{:,.0f}".format).astype(str))
 
 
 def bivariate_legend_html() -> str:
@@ -278,34 +392,6 @@ def text_colour(background: str) -> str:
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     return "#000000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#ffffff"
-
-
-def paired_bars(frame: pd.DataFrame, y: str, series: dict[str, str], title: str, x_title: str,
-                errors: dict[str, tuple[str, str]] | None = None, text_format: str = "{:,.1f}",
-                references: tuple[float, ...] = ()) -> go.Figure:
-    """Two or more values per row as grouped horizontal bars (e.g. before and after weighting): each series with
-    its own colour and pattern, named in the legend, its value written on the bar ('withheld' for NaN), optional
-    interval whiskers ({column: (low, high)}) and dashed reference lines."""
-    patterns = ("", "/", "x", "\\")
-    fig = go.Figure()
-    for i, (column, name) in enumerate((column, safe(name)) for column, name in series.items()):
-        err = None
-        if errors and column in errors:
-            low, high = errors[column]
-            err = dict(type="data", symmetric=False, array=frame[high] - frame[column],
-                       arrayminus=frame[column] - frame[low], color="#333333", thickness=1.2)
-        fig.add_trace(go.Bar(y=safe(frame[y]), x=frame[column], name=name, orientation="h", error_x=err,
-                             marker=dict(color=QUALITATIVE[i % len(QUALITATIVE)],
-                                         pattern_shape=patterns[i % len(patterns)]),
-                             text=[text_format.format(v) if pd.notna(v) else "withheld" for v in frame[column]],
-                             # With whiskers the value goes at the bar's base, where no whisker can cover it.
-                             textposition="inside" if err else "outside", insidetextanchor="start",
-                             textfont=dict(color=text_colour(QUALITATIVE[i % len(QUALITATIVE)])) if err else None,
-                             cliponaxis=False, hovertemplate="%{y}, " + name + ": %{x:,.2f}<extra></extra>"))
-    for reference in references:
-        fig.add_vline(x=reference, line=dict(color="#000000", dash="dash", width=1))
-    fig.update_layout(barmode="group", xaxis_title=safe(x_title), yaxis=dict(autorange="reversed"))
-    return _layout(fig, title, height=max(320, 90 + 44 * len(frame)))
 
 
 def convergence(history: pd.DataFrame, title: str) -> go.Figure:

@@ -52,11 +52,23 @@ def feature_collection(con: Store, level: str = "area") -> dict:
 
 @dataclass(frozen=True)
 class MapLayer:
-    """What a map trace needs: the boundaries (a URL the browser fetches once, or the GeoJSON itself) and the
-    centre and zoom that fit them."""
+    """What a map trace needs: the boundaries (a URL the browser fetches once, or the GeoJSON itself), the
+    centre and zoom that fit them (or the chosen locality), and optionally the localities' outlines (a URL or
+    GeoJSON) and names with the point to write each at (name, lon, lat)."""
 
     source: str | dict
     view: dict
+    outlines: str | dict | None = None
+    labels: tuple[tuple[str, float, float], ...] = ()
+
+
+def label_points(geojson: dict) -> tuple[tuple[str, float, float], ...]:
+    """(id, lon, lat) of a point inside each feature, for writing its name on a map."""
+    points = []
+    for feature in geojson["features"]:
+        point = shape(feature["geometry"]).representative_point()
+        points.append((str(feature["id"]), round(point.x, 5), round(point.y, 5)))
+    return tuple(points)
 
 
 def collect_coordinates(coords: list, xs: list[float], ys: list[float]) -> None:

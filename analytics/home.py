@@ -5,7 +5,6 @@ import pandas as pd
 
 from analytics import needs, reach
 from analytics.db import Store
-from analytics.disclosure import safe_total
 
 
 def overview(con: Store) -> dict[str, object]:
@@ -27,7 +26,7 @@ def community_sources(con: Store) -> pd.DataFrame:
 LEVELS = ("low", "medium", "high")
 
 
-def need_reach(con: Store, year: int, variant: str = "principal") -> pd.DataFrame:
+def need_reach(con: Store, year: int, variant: str = "principal", exact: bool = False) -> pd.DataFrame:
     """Need × reach by neighbourhood for the bivariate map. Columns: neighbourhood_code, neighbourhood_name,
     locality, residents, need_index (all indicators, partnership = 100), respondents and per_1000 (withheld
     when small), need_level, reach_level (terciles: low / medium / high), category ('High need, low reach'…).
@@ -35,7 +34,7 @@ def need_reach(con: Store, year: int, variant: str = "principal") -> pd.DataFram
     need = con.query("need_by_neighbourhood", year=year, variant=variant)
     need["need_index"] = 100 * (need["expected"] / need["population"]) / (need["expected"].sum()
                                                                           / need["population"].sum())
-    frame = reach.coverage_by_neighbourhood(con).merge(need[["neighbourhood_code", "need_index"]],
+    frame = reach.coverage_by_neighbourhood(con, exact=exact).merge(need[["neighbourhood_code", "need_index"]],
                                                        on="neighbourhood_code")
     frame["need_level"] = _terciles(frame["need_index"])
     shown = frame["per_1000"].notna()
@@ -51,9 +50,9 @@ def _terciles(values: pd.Series) -> pd.Series:
     return pd.qcut(values.rank(method="first"), 3, labels=LEVELS).astype(str)
 
 
-def headline(con: Store, year: int, variant: str = "principal") -> dict[str, float]:
+def headline(con: Store, year: int, variant: str = "principal", exact: bool = False) -> dict[str, float]:
     """The home page's figures that are not gaps: engagement_facts and aged_75 together."""
-    return {**engagement_facts(con), **aged_75(con, year, variant)}
+    return {**engagement_facts(con, exact), **aged_75(con, year, variant)}
 
 
 def aged_75(con: Store, year: int, variant: str = "principal") -> dict[str, float]:
@@ -62,18 +61,17 @@ def aged_75(con: Store, year: int, variant: str = "principal") -> dict[str, floa
     return {"aged_75_base": old["base"], "aged_75_projected": old["projected"], "growth_75": old["growth"]}
 
 
-def engagement_facts(con: Store) -> dict[str, float]:
-    """The part that does not: residents, activities, respondents, per_1000, proportional_similarity and
-    minmax_ratio (age × sex)."""
+def engagement_facts(con: Store, exact: bool = False) -> dict[str, float]:
+    """The part that does not: residents, activities, respondents (the published count of reach's one base, as on
+    Engagement reach), per_1000 (of residents aged 15+), proportional_similarity and minmax_ratio (age × sex)."""
     facts = overview(con)
-    score = reach.scores(con, "age_band+sex").iloc[0]
-    heard = safe_total(pd.Series([facts["responses"]]), reach.threshold(con))  # NaN (withheld) when small
-    return {"residents": facts["residents"], "respondents": heard, "per_1000": 1000 * heard / facts["residents"],
-            "activities": facts["activities"], "proportional_similarity": score["proportional_similarity"],
-            "minmax_ratio": score["minmax_ratio"]}
+    score = reach.scores(con, "age_band+sex", exact=exact).iloc[0]
+    return {"residents": facts["residents"], "respondents": score["respondents"],
+            "per_1000": reach.overall_rate(con, exact=exact), "activities": facts["activities"],
+            "proportional_similarity": score["proportional_similarity"], "minmax_ratio": score["minmax_ratio"]}
 
 
-def under_reached(con: Store) -> pd.DataFrame:
+def under_reached(con: Store, exact: bool = False) -> pd.DataFrame:
     """Every group under-reached relative to its population and its need, largest gap first (rows of
     reach.hard_to_reach): how many there are, and the first few as sentences, come from this one result."""
-    return reach.under_reached(reach.hard_to_reach(con))
+    return reach.under_reached(reach.hard_to_reach(con, exact=exact))

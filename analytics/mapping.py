@@ -17,7 +17,7 @@ from pathlib import Path
 from analytics import config
 from analytics.schema import LEDGER_FILES, YEAR_MAX, YEAR_MIN
 
-KINDS = ("responses", "activities")
+KINDS = ("responses", "activities", "comments", "insights", "actions", "stories")  # issue 22: the last four
 FIELDS: dict[str, tuple[str, ...]] = {s.table_name: tuple(c.name for c in s.columns) for s in LEDGER_FILES
                                       if s.table_name in KINDS}
 MAPPINGS_DIR = "ledger_mappings"
@@ -53,6 +53,32 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "communities": ("communities", "groups reached", "community", "groups"),
     },
 }
+SYNONYMS |= {  # issue 22
+    "comments": {"response_id": ("response id", "respondent id", "respondent", "id"),
+                 "question": ("question", "asked"), "text": ("comment", "comments", "answer", "response", "text"),
+                 "consent_to_quote": ("consent to quote", "may we quote", "quote", "consent")},
+    "insights": {"insight_id": ("insight id", "id", "reference"), "activity_id": ("activity id", "activity"),
+                 "summary": ("summary", "finding", "what we heard"), "published_on": ("published", "date"),
+                 "source": ("source", "report")},
+    "actions": {"action_id": ("action id", "id", "reference"), "insight_ids": ("insight ids", "insight", "insights"),
+                "decision": ("decision", "what was decided", "action", "we did"), "owner": ("owner", "lead"),
+                "reported_back_on": ("reported back", "reported back on", "feedback date")},
+    "stories": {"story_id": ("story id", "id"), "teller": ("teller", "told by", "who"),
+                "told_on": ("told on", "date"), "media": ("media", "recording", "link")},
+}
+YES_NO = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "no": "no", "n": "no", "false": "no", "0": "no"}
+STATUS_WORDS = {"in progress": "in_progress", "underway": "in_progress", "not taken": "not_taken",
+                "declined": "not_taken", "complete": "done", "completed": "done"}
+CONSENT_WORDS = {"board only": "board_only", "board": "board_only", "withdrawn": "withdrawn", "public": "public"}
+
+
+def to_word(value: str, words: dict[str, str]) -> tuple[str, str | None]:
+    """A yes/no, status or consent written as people write it ('In progress', 'Board only', 'Y') → the ledger's
+    value; anything else passed through for the contract's check to name."""
+    key = " ".join(value.strip().lower().replace("_", " ").split())
+    return words.get(key, key.replace(" ", "_")), None
+
+
 GUESS_CUTOFF = 0.8  # difflib similarity below which a column is left for the person to choose
 
 

@@ -212,6 +212,7 @@ def _cross_checks(meta: dict, areas: pd.DataFrame, t: dict[str, pd.DataFrame]) -
                             set(t["need_indicators"]["indicator"]), "indicator from need_indicators.csv"),
         *_range_problems(t),
         *_ledger_checks(t, codes, localities, communities),
+        *_insight_checks(t, localities, communities),
         *_coverage_problems(areas, t),
     ]
     return problems + _projection_base_problems(meta, t["projections"])
@@ -249,6 +250,32 @@ def _ledger_checks(t: dict[str, pd.DataFrame], codes: set[str], localities: set[
         problems.append(Problem("activities.csv", "end_date is before start_date; swap them or correct the date",
                                 row=int(i) + 2, column="end_date", value=acts.at[i, "end_date"]))
     return problems + _response_date_problems(acts, resp)
+
+
+def _insight_checks(t: dict[str, pd.DataFrame], localities: set[str], communities: set[str]) -> list[Problem]:
+    """Issue 22: comments belong to a response, insights to an activity, actions answer insights; places,
+    communities and priorities resolve; a decision not taken says why."""
+    places = dict(known=localities, what="locality (or All)", allow=(config.ALL_LOCALITIES,))
+    problems = [
+        *reference_problems("comments.csv", t["comments"], "response_id", set(t["responses"]["response_id"]),
+                            "response_id from responses.csv"),
+        *reference_problems("insights.csv", t["insights"], "activity_id", set(t["activities"]["activity_id"]),
+                            "activity_id from activities.csv"),
+        *reference_problems("actions.csv", t["actions"], "insight_ids", set(t["insights"]["insight_id"]),
+                            "insight_id from insights.csv"),
+    ]
+    for file, table in (("insights.csv", "insights"), ("stories.csv", "stories")):
+        problems += reference_problems(file, t[table], "locality", **places)
+        problems += reference_problems(file, t[table], "communities", communities, "community from communities.csv")
+        if len(t["priorities"]):
+            problems += reference_problems(file, t[table], "priorities", set(t["priorities"]["code"]),
+                                           "priority code from priorities.csv")
+    actions = t["actions"]
+    if len(actions):
+        unexplained = (actions["status"].str.strip() == "not_taken") & (actions["reason"].str.strip() == "")
+        problems += spell_out("actions.csv", "reason", actions, unexplained, "a decision not taken needs its reason "
+                              "(people are told the decisions made and the reasons why): write it in 'reason'")
+    return problems
 
 
 def _response_date_problems(acts: pd.DataFrame, resp: pd.DataFrame) -> list[Problem]:
@@ -304,7 +331,7 @@ def _projection_base_problems(meta: dict, projections: pd.DataFrame) -> list[Pro
 _INT = ("population", "rank", "decile", "quintile", "year", "participants", "population_low", "population_high",
         "target_min") + tuple(f"{d}_rank" for d in DOMAINS)
 _FLOAT = ("rate", "relative_rate")
-_DATES = ("start_date", "end_date", "submitted_on", "joined_on")
+_DATES = ("start_date", "end_date", "submitted_on", "joined_on", "published_on", "reported_back_on", "told_on")
 
 
 def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analytics import reach, stats
 from analytics.db import Store
-from analytics.disclosure import safe_total, suppress
+from analytics.disclosure import UNPROTECTED, protect, withhold
 from analytics.schema import AGE, SEX, C, FileSpec, Problem, read_csv, reference_problems
 
 MIN_AGE = 15  # five-year bands cannot split at 16, so the base is residents aged 15+ (as on the reach pages)
@@ -239,20 +239,14 @@ def pool(con: Store, pool_csv: bytes | None = None) -> pd.DataFrame:
 
 
 def _placed(con: Store, members: pd.DataFrame, keys: list[str], priority: Sequence[str]) -> tuple[pd.DataFrame, int]:
-    """Members with their stratum name, and how many fall outside the base (aged under 15)."""
+    """Members with their stratum name (and record key, when given), and how many fall outside the base (aged
+    under 15)."""
     frame = members.merge(con.query("panel_areas"), on="area_code", how="left")
     frame = reach._with_age_group(frame, MIN_AGE)  # reach's own grouping, so the groups match its tables
     outside = len(members) - len(frame)
     frame = _mark_priority(frame, priority)
     frame["stratum"] = _labels(frame, keys)
-    return frame[["member_id", "stratum"]], outside
-
-
-def _protect(table: pd.DataFrame, count: str, derived: tuple[str, ...], limit: int) -> pd.DataFrame:
-    """Withhold a count of people under the threshold with the figures made from it. The only sum of strata
-    shown anywhere is the panel's total, so that is the line given secondary protection (protecting every
-    margin of 3–4 crossed dimensions would withhold most of the table, to guard totals no page shows)."""
-    return suppress(table, count, limit, derived, additive=(), totals=([],))
+    return frame[["member_id", "stratum", *(["rkey"] if "rkey" in frame else [])]], outside
 
 
 def _status(short: pd.Series, quota: pd.Series, withheld: pd.Series, limit: int) -> pd.Series:
@@ -266,31 +260,35 @@ def _status(short: pd.Series, quota: pd.Series, withheld: pd.Series, limit: int)
 
 # ------------------------------------------------------------------------------------------------- progress
 
-def recruitment(con: Store) -> dict[str, float]:
-    """{'active': active members of panel.csv (NaN when under the threshold), 'ledger': 1.0 when panel.csv has
+def recruitment(con: Store, exact: bool = False) -> dict[str, float]:
+    """{'active': active members of panel.csv (published; NaN when withheld), 'ledger': 1.0 when panel.csv has
     any rows, else 0.0}."""
     members = con.query("panel_members")
-    return {"active": safe_total(pd.Series(len(members), dtype=float), reach.threshold(con)),
-            "ledger": float(len(members) > 0)}
+    total = protect(pd.DataFrame({"active": [len(members)], "ckey": [members["rkey"].sum()]}), "active",
+                    reach.threshold(con), exact=exact)
+    return {"active": float(total["active"].iloc[0]), "ledger": float(len(members) > 0)}
 
 
 def progress(con: Store, source: str = "ledger", size: int = 1000, strata: Sequence[str] = DEFAULT_STRATA,
-             oversample: float = 1.0, priority: Sequence[str] = DEFAULT_PRIORITY) -> pd.DataFrame:
+             oversample: float = 1.0, priority: Sequence[str] = DEFAULT_PRIORITY, exact: bool = False) -> pd.DataFrame:
     """Recruited against quota per stratum, biggest gaps first (then the least recruited against quota). `source`: 'ledger' (active members of panel.csv)
     or 'standin' (the stand-in pool). Columns: stratum, <strata>, quota, recruited, gap (quota − recruited,
-    0 when met), percent_of_quota, status ('short', 'met', or 'withheld' when neither can be told), withheld."""
+    0 when met), percent_of_quota, status ('short', 'met', or 'withheld' when neither can be told), withheld.
+    Recruited counts are published (cell-key perturbation by the members' record keys), and the gap, percentage
+    and status come from them: designs with other strata then difference to noise, not to members."""
     if source not in ("ledger", "standin"):
         raise PanelInputError(f"unknown source {source!r}; use 'ledger' or 'standin'")
     keys = _keys(strata, oversample, priority)
     table = quotas(con, size, strata, oversample, priority)
     members = con.query("panel_members" if source == "ledger" else "panel_standin_pool")
     placed, _ = _placed(con, members, keys, priority)
-    table["recruited"] = table["stratum"].map(placed["stratum"].value_counts()).fillna(0)
+    counted = placed.groupby("stratum").agg(recruited=("member_id", "size"), ckey=("rkey", "sum"))
+    table[["recruited", "ckey"]] = counted.reindex(table["stratum"]).fillna(0).to_numpy()
+    limit = reach.threshold(con)
+    table = protect(table, "recruited", limit, exact=exact)
     table["gap"] = (table["quota"] - table["recruited"]).clip(lower=0)
     table["percent_of_quota"] = (100 * table["recruited"] / table["quota"]).where(table["quota"] > 0)
-    short, limit = table["gap"] > 0, reach.threshold(con)
-    table = _protect(table, "recruited", ("gap", "percent_of_quota"), limit)
-    table["status"] = _status(short, table["quota"], table["withheld"], limit)
+    table["status"] = _status(table["gap"].fillna(np.inf) > 0, table["quota"], table["withheld"], limit)
     # Biggest gaps first; a withheld stratum known to be short is short by at least quota − (threshold − 1).
     lower_bound = (table["quota"] - limit + 1).where(table["status"] == "short", 0)
     # Among strata with no known gap, the least far past their quota come first and the withheld last.
@@ -376,17 +374,17 @@ def select(con: Store, size: int = 1000, strata: Sequence[str] = DEFAULT_STRATA,
     table = table.join(plan.drop(columns="quota"), on="stratum")
     limit = reach.threshold(con)
     effects = design_effects(allocate_from(table, "relaxed_quota"))
-    summary = {"volunteers": safe_total(pd.Series([len(placed)], dtype=float), limit),
-               "outside_base": safe_total(pd.Series([outside], dtype=float), limit),
-               "selected": safe_total(pd.Series([len(ids)], dtype=float), limit),
+    # Volunteer selection is for signed-in editors only (pages/5_Citizens_panel.py): its figures are exact.
+    summary = {"volunteers": float(len(placed)), "outside_base": float(outside), "selected": float(len(ids)),
                "short_strata": float((plan["shortfall"] > 0).sum()),
                "moved": float((plan["relaxed_quota"] - plan[["quota", "available"]].min(axis=1)).sum()),
                "effective_n": effects["effective_n"], "design_effect": effects["design_effect"]}
     # A relaxed quota gives the volunteers away only where it was cut to what is available, or raised by spare
     # volunteers; elsewhere it is the published quota. So it is withheld with `available`, not on its own.
-    shown = _protect(table, "available", ("shortfall", "relaxed_quota"), limit)
+    shown = withhold(table, "available", 0)
     shown["status"] = _status(table["shortfall"] > 0, shown["quota"], shown["withheld"], limit)
-    columns = ["stratum", *keys, "quota", "available", "shortfall", "relaxed_quota", "status", "withheld"]
+    shown["protection"] = UNPROTECTED  # for the signed-in editor who selects: on screen and in the download
+    columns = ["stratum", *keys, "quota", "available", "shortfall", "relaxed_quota", "status", "withheld", "protection"]
     feasible = bool(plan["shortfall"].sum() == 0)
     return Selection(shown[columns], pd.DataFrame({"member_id": ids}), feasible, summary,
                      _selection_message(feasible, len(ids), int(size), summary, limit))

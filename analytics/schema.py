@@ -96,6 +96,33 @@ DOMAINS = ("income", "employment", "health", "education", "access", "crime", "ho
 SEX = C("sex", "enum", allowed=config.SEXES)
 AGE = C("age_band", "enum", allowed=config.AGE_BANDS)
 
+# Issue 22: what people said and what was done about it (all optional ledger files, uploadable like the others).
+CONSENT_TO_QUOTE = ("yes", "no")
+ACTION_STATUSES = ("planned", "in_progress", "done", "not_taken")
+STORY_CONSENT = ("public", "board_only", "withdrawn")
+_LIST = {"kind": "list", "blank_ok": True}
+INSIGHT_FILES: tuple[FileSpec, ...] = (
+    FileSpec("comments.csv", (C("response_id", "code"), C("question", blank_ok=True), C("text"),
+                              C("consent_to_quote", "enum", allowed=CONSENT_TO_QUOTE)),
+             key=("response_id", "question"), required=False),
+    FileSpec("insights.csv", (C("insight_id", "code"), C("activity_id", "code", required=False, blank_ok=True),
+                              C("title"), C("summary"), C("published_on", "date"), C("locality"),
+                              C("communities", **_LIST), C("priorities", **_LIST), C("themes", **_LIST),
+                              C("source", blank_ok=True), C("link", required=False, blank_ok=True)),
+             key=("insight_id",), required=False),
+    FileSpec("actions.csv", (C("action_id", "code"), C("insight_ids", "list"), C("decision"), C("owner"),
+                             C("status", "enum", allowed=ACTION_STATUSES), C("reason", blank_ok=True),
+                             C("reported_back_on", "date", blank_ok=True)),
+             key=("action_id",), required=False),
+    FileSpec("stories.csv", (C("story_id", "code"), C("title"), C("summary"), C("teller"),
+                             C("communities", **_LIST), C("locality"), C("priorities", **_LIST),
+                             C("consent", "enum", allowed=STORY_CONSENT), C("media", required=False, blank_ok=True),
+                             C("told_on", "date")),
+             key=("story_id",), required=False),
+)
+# The theme codebook (theme → phrases) an editor keeps; optional, in the pack (the built-in one is used without it).
+CODEBOOK = FileSpec("codebook.csv", (C("theme"), C("phrases", "list")), key=("theme",), required=False)
+
 PACK_FILES: tuple[FileSpec, ...] = (
     FileSpec("population.csv", (C("area_code", "code"), SEX, AGE, C("population", "count")),
              key=("area_code", "sex", "age_band")),
@@ -119,6 +146,7 @@ PACK_FILES: tuple[FileSpec, ...] = (
                                    C("relative_rate", "number")), key=("indicator", "quintile"),
              required=False),
     FileSpec("priorities.csv", (C("code", "code"), C("label")), key=("code",), required=False),
+    CODEBOOK,
 )
 
 LEDGER_FILES: tuple[FileSpec, ...] = (
@@ -137,6 +165,7 @@ LEDGER_FILES: tuple[FileSpec, ...] = (
                            C("age_band", "enum", allowed=config.AGE_BANDS), C("communities", "list", blank_ok=True),
                            C("joined_on", "date"), C("status", "enum", allowed=("active", "left"))),
              key=("member_id",), required=False),
+    *INSIGHT_FILES,
 )
 
 ALL_FILES: tuple[FileSpec, ...] = PACK_FILES + LEDGER_FILES

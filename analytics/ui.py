@@ -5,7 +5,9 @@ arguments and store fingerprint, so every session shares them and a rebuilt stor
 """
 from __future__ import annotations
 
+import html
 import importlib.util
+import inspect
 import logging
 import os
 import re
@@ -13,16 +15,17 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
+from urllib.parse import urlsplit
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analytics import auth, config, figures, geo
+from analytics import auth, config, disclosure, figures, geo, precompute, styles
 from analytics.build import ensure_store
 from analytics.cache import SharedCache
 from analytics.db import Store
-from analytics.export import safe_csv, screen_table
+from analytics.export import for_screen, readable_csv, screen_table
 from analytics.schema import PackInvalid, Problem
 
 log = logging.getLogger(__name__)
@@ -99,19 +102,25 @@ _TABLES = SharedCache(max_entries=256)
 
 
 def compute(function: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call an analytics function `function(store, **kwargs)` through the shared cache."""
+    """Call an analytics function `function(store, **kwargs)` through the shared cache. A function that can give
+    exact counts (an `exact` parameter) gives them only to a signed-in editor who asked (issue 18); the flag is
+    then part of the call, and so of its cache key."""
+    if exact_view() and "exact" in inspect.signature(function).parameters:
+        kwargs["exact"] = True
     key = (function.__module__, function.__qualname__, meta()["pack_hash"], tuple(sorted(kwargs.items())))
-    return _RESULTS.get(key, lambda: function(store(), **kwargs))
+    return _RESULTS.get(key, lambda: _precomputed_or_computed(function, kwargs))
+
+
+def _precomputed_or_computed(function: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    """The result the build stored for exactly this call (issue 21: analytics/precompute.py), else computed."""
+    found = precompute.lookup(store(), function, kwargs)
+    return function(store(), **kwargs) if found is precompute.MISSING else found
 
 
 def meta() -> dict[str, str]:
     db = config.db_path()
     # Keyed on the file too: a rebuilt store brings a new pack_hash.
     return _META.get((str(db), _stamp(db)), lambda: store().meta())
-
-
-# Streamlit draws captions at 60% opacity: 3.9:1 on white, under WCAG AA's 4.5:1 for text of their size.
-BASE_CSS = """<style>[data-testid="stCaptionContainer"] {opacity: 1; color: #555555;}</style>"""
 
 
 # --- Text from a URL, an upload or a pack is shown as text (issue 19) -------------------------------------------
@@ -152,7 +161,8 @@ def sentence(text: str) -> str:
 def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[str, str]:
     """Common page furniture: title, the synthetic-data banner, styles. Returns the pack's settings."""
     st.set_page_config(page_title=f"{title} · Reach & Need", page_icon=icon, layout="wide")
-    st.html(BASE_CSS)
+    st.html(styles.BASE_CSS)
+    st.html(styles.MAP_SCRIPT, unsafe_allow_javascript=True)
     if not viewer():  # issue 7: only when secrets say [auth] viewers_need_sign_in = true
         st.stop()
     try:
@@ -163,9 +173,12 @@ def page_setup(title: str, icon: str = "📊", show_title: bool = True) -> dict[
     if problem := _PACK_PROBLEMS.get(str(config.db_path())):
         _pack_problems(problem, "The area pack was changed and now breaks the data contract, so the figures "
                                 "below are from the last version that loaded")
-    if info.get("synthetic", "False").lower() == "true":
+    if info.get("synthetic", "False").lower() == "true" and _presenting():  # a marker, not a banner per slide
+        st.html('<p class="demo-marker">Demonstration data: fictional figures</p>')
+    elif info.get("synthetic", "False").lower() == "true":
         st.warning(f"**Demonstration data.** {plain(info['name'])} is fictional: every figure on this page is "
                    "synthetic.", icon="ℹ️")
+    _exact_switch()
     if show_title:
         st.title(title)
     return info
@@ -179,40 +192,20 @@ def _pack_problems(exc: PackInvalid, headline: str) -> None:
         st.markdown("\n".join(f"- {plain(problem)}" for problem in exc.problems[:50]))
 
 
-# Presentation mode: no sidebar or toolbar, large type for a projector; local CSS only (works offline).
-PRESENTATION_CSS = """<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
-header[data-testid="stHeader"] {display: none !important;}
-html, .stMarkdown p, .stMarkdown li {font-size: 1.35rem;}
-[data-testid="stMetricValue"] {font-size: 3.2rem;}
-.block-container {max-width: 100% !important; padding-top: 1rem;}
-</style>"""
-
-# Right arrow, Page Down or space → the "Next" button; left arrow or Page Up → "Back" (as presentation clickers
-# send). Registered once per page, in the page itself (no external script).
-PRESENTATION_KEYS = """<script>
-if (!window.__reachKeys) {
-  window.__reachKeys = true;
-  document.addEventListener('keydown', (e) => {
-    if (['INPUT', 'TEXTAREA', 'SELECT'].includes((e.target.tagName || '').toUpperCase())) return;
-    const want = {ArrowRight: 'Next', PageDown: 'Next', ' ': 'Next', ArrowLeft: 'Back', PageUp: 'Back'}[e.key];
-    if (!want) return;
-    const button = [...document.querySelectorAll('button')].find(b => b.innerText.trim().startsWith(want));
-    if (button) { e.preventDefault(); button.click(); }
-  });
-}
-</script>"""
+def _presenting() -> bool:
+    return st.session_state.get("presentation_toggle", st.query_params.get("present") == "1")
 
 
 def presentation_mode() -> bool:
     """On with ?present=1 (or the toggle); applies the projector styles and key bindings when on."""
     wanted = st.query_params.get("present") == "1"
     on = st.sidebar.toggle("Presentation mode", value=wanted, help="Full screen story for launch events; "
-                           "arrow keys or a clicker advance the slides. Also ?present=1 in the address.")
+                           "arrow keys or a clicker advance the slides. Also ?present=1 in the address.",
+                           key="presentation_toggle")
     if on:
         st.query_params["present"] = "1"
-        st.html(PRESENTATION_CSS)
-        st.html(PRESENTATION_KEYS, unsafe_allow_javascript=True)
+        st.html(styles.PRESENTATION_CSS)
+        st.html(styles.PRESENTATION_KEYS, unsafe_allow_javascript=True)
     else:
         st.query_params.pop("present", None)
     return on
@@ -230,11 +223,15 @@ def slide_step(count: int, move: int = 0) -> int:
 def autoplay(render: Callable[[], None], count: int) -> None:
     """Render the slideshow; with ?autoplay=N (seconds, 5–600) it reruns alone and advances every N seconds,
     going back to the start after the last slide."""
+    wanted = st.query_params.get("autoplay")
     try:
-        seconds = int(st.query_params.get("autoplay", "0"))
+        seconds = int(wanted or "0")
     except ValueError:
         seconds = 0
     if not 5 <= seconds <= 600:
+        if wanted is not None:  # issue 20: a bad value did nothing, silently
+            st.info(f"The address asked for autoplay '{plain(wanted, ECHO_LIMIT)}', which is not a number of "
+                    "seconds from 5 to 600, so the slides advance by hand (Next, or the arrow keys).")
         render()
         return
 
@@ -245,6 +242,12 @@ def autoplay(render: Callable[[], None], count: int) -> None:
         st.session_state.slide_moved = time.monotonic()
         render()
     timed()
+
+
+def is_local_address(url: str) -> bool:
+    """True for an address only this computer can open (localhost, 127.x, ::1, 0.0.0.0)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1", "0.0.0.0", "") or host.startswith("127.") or host.endswith(".localhost")
 
 
 def public_url() -> str:
@@ -282,40 +285,75 @@ def table(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, column_co
     once per key and shared by every session, as `figure` is (converting it cost 1–4 ms per run), and `frame`
     may be a function that makes it."""
     make = frame if callable(frame) else lambda: frame
-    if key is None:
-        screen = screen_table(make())
-    else:
-        screen = _TABLES.get((meta()["pack_hash"], name, *key), lambda: screen_table(make()))
-    st.dataframe(screen, hide_index=True, width="stretch", column_config=column_config)
+
+    def ready() -> tuple[Any, dict]:  # labels and formats from the registry (issue 20), then neutralised
+        shown, spec = for_screen(make(), _code_names())
+        return screen_table(shown), spec
+    screen, spec = ready() if key is None else _TABLES.get(_shared_key(name, *key), ready)
+    st.dataframe(screen, hide_index=True, width="stretch", column_config={**_column_config(spec),
+                                                                          **(column_config or {})})
+    if exact_view():  # issue 18: exact counts say so in the file itself and in its name
+        make, name = (lambda made=make: made().assign(protection=disclosure.UNPROTECTED)), f"UNPROTECTED-{name}"
     # The CSV is made only when the button is clicked: making it on every run cost more than the table.
-    st.download_button("Download this table (CSV)", lambda: safe_csv(make()), file_name=f"{name}.csv",
+    st.download_button("Download this table (CSV)", lambda: readable_csv(make(), _code_names()),
+                       file_name=f"{name}.csv",
                        mime="text/csv", key=f"download_{name}", icon=":material/download:", on_click="ignore")
+
+
+def _column_config(spec: dict[str, tuple[str, str, str | None]]) -> dict:
+    kinds = {"number": st.column_config.NumberColumn, "checkbox": st.column_config.CheckboxColumn,
+             "text": st.column_config.TextColumn}
+    return {code: kinds[kind](label, format=fmt) if fmt else kinds[kind](label)
+            for code, (kind, label, fmt) in spec.items()}
+
+
+def _code_names() -> dict[str, dict[str, str]]:
+    """Names for codes the pack defines (need indicators), besides the registry's own."""
+    from analytics import needs
+    return {"indicator": dict(compute(needs.indicators)[["indicator", "label"]].values)}
 
 
 def figure(key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
     """A figure built once per `key` (the page's choices) and shared by every session: building a plotly
     figure costs 10–40 ms of the one core that runs scripts, sending a built one ~4 ms."""
     # Streamlit serialises the figure without changing it, so sharing one object is safe.
-    return _FIGURES.get((meta()["pack_hash"], *key), lambda: figures.shared(build()))
+    return _FIGURES.get(_shared_key(*key), lambda: figures.shared(build()))
 
 
 def said(key: tuple, make: Callable[[], Any]) -> Any:
     """A sentence (or a few) about the page's results, made once per `key` and shared by every session, as
     `figure` is: describing a chart takes pandas work of 1–3 ms, on every run of every session. `key` names
     the sentence and carries every choice it depends on."""
-    return _SENTENCES.get((meta()["pack_hash"], *key), make)
+    return _SENTENCES.get(_shared_key(*key), make)
+
+
+def _shared_key(*key: Any) -> tuple:
+    """A shared cache key for a page's figure, sentence or table: the store and the view (exact counts for an
+    editor, or published ones) as well as the page's choices, so no viewer is ever shown an editor's exact view."""
+    return (meta()["pack_hash"], exact_view(), *key)
 
 
 def chart(fig: go.Figure, description: str, data: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
-          slot: str | None = None, alt: str | None = None) -> None:
+          slot: str | None = None, alt: str | None = None,
+          narrow: Callable[[], pd.DataFrame] | None = None) -> None:
     """A chart, the sentence that describes it (also its alt text), and the numbers behind it one click away
     (`data`, or a function making them, called only once the table is opened).
     `name` names the download (it may carry the filters); `slot`, the chart's place on the page, stays the same
     when a filter changes (default: `name`), so an opened table stays open while the viewer changes filters.
     `alt` (default: `description`) is for a chart that does not follow a filter its sentence follows: the browser
-    rebuilds a chart whenever its figure or alt text changes, so a fixed chart keeps a fixed alt."""
+    rebuilds a chart whenever its figure or alt text changes, so a fixed chart keeps a fixed alt.
+    `narrow`: a table shown instead of the chart on a phone (issue 20: a heatmap became unreadable slivers)."""
     slot = slot or name
-    st.plotly_chart(fig, width="stretch", key=f"chart_{slot}", config=PLOTLY_CONFIG, alt=alt or description)
+    title = chart_title(fig)
+    with st.container(key=f"wide_{slot}") if narrow else st.container():
+        if title:  # as text that wraps; the figure's own title is hidden on screen (styles.BASE_CSS)
+            st.html(f'<p class="chart-title">{html.escape(title)}</p>')
+        st.plotly_chart(fig, width="stretch", key=f"chart_{slot}", config=PLOTLY_CONFIG, alt=alt or description)
+    if narrow:
+        with st.container(key=f"narrow_{slot}"):
+            st.html(f'<p class="chart-title">{html.escape(title)}</p>')
+            shown, spec = for_screen(narrow())
+            st.dataframe(screen_table(shown), hide_index=True, width="stretch", column_config=_column_config(spec))
     st.caption(sentence(description))
     numbers = st.expander("The numbers behind this chart", key=f"numbers_{slot}", on_change="rerun")
     if numbers.open:  # the table is sent only once opened: most runs never show it, and it costs more than the chart
@@ -323,53 +361,65 @@ def chart(fig: go.Figure, description: str, data: pd.DataFrame | Callable[[], pd
             table(data, name)
 
 
+def chart_title(fig: go.Figure) -> str:
+    """The figure's title as plain text (figures.safe wrote &, < and > as entities for plotly)."""
+    return html.unescape(str(fig.layout.title.text or ""))
+
+
 STATIC_DIR = config.ROOT / "static"  # served by Streamlit at app/static/ (server.enableStaticServing)
 
 
-def map_layer(level: str = "area") -> geo.MapLayer:
-    """Boundaries for a map level, served as a static file named for the store's fingerprint."""
-    return _map_layer(level, meta()["pack_hash"])
+def map_layer(level: str = "area", locality: str = "All") -> geo.MapLayer:
+    """Boundaries for a map level, served as a static file named for the store's fingerprint, with the
+    localities' outlines and names; framed on `locality` when one is chosen (issue 20)."""
+    return _map_layer(level, locality, meta()["pack_hash"])
 
 
-@st.cache_resource(show_spinner=False)
-def _map_layer(level: str, pack_hash: str) -> geo.MapLayer:
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _map_layer(level: str, locality: str, pack_hash: str) -> geo.MapLayer:
     collection = geo.feature_collection(store(), level)
     name = geo.write_static(collection, STATIC_DIR, f"{pack_hash[:16]}-{level}")
-    return geo.MapLayer(f"app/static/{name}", geo.map_view(collection))
+    places = geo.feature_collection(store(), "locality")
+    outlines = geo.write_static(places, STATIC_DIR, f"{pack_hash[:16]}-locality")
+    chosen = [f for f in places["features"] if f["id"] == locality]
+    view = geo.map_view({"features": chosen} if chosen else collection)
+    return geo.MapLayer(f"app/static/{name}", view, f"app/static/{outlines}", geo.label_points(places))
 
 
-def query_date(key: str, default: date, label: str, lowest: date, highest: date) -> date:
-    """A date filter held in the URL as YYYY-MM-DD; a bad or out-of-range value falls back with a notice."""
+def query_month(key: str, months: list[str], default: str, label: str) -> str:
+    """A month ('YYYY-MM') held in the URL; viewers' periods are whole calendar months (issue 18: two periods a
+    day apart gave the people who answered that day). A day in the address means its month; a bad or
+    out-of-range value falls back with a notice."""
     wanted = st.query_params.get(key)
     value = default
     if wanted is not None:
-        try:
-            value = date.fromisoformat(wanted)
-            if not lowest <= value <= highest:
-                raise ValueError(wanted)
-        except ValueError:
+        value = str(wanted)[:7]
+        if value not in months:
             st.info(f"The address asked for {label.lower()} '{plain(wanted, ECHO_LIMIT)}', which is not available; "
-                    f"showing {default.isoformat()} instead.")
+                    f"showing {_month_name(default)} instead.")
             value = default
-    choice = st.date_input(label, value=value, min_value=lowest, max_value=highest, key=f"filter_{key}",
-                           format="YYYY-MM-DD")
+    choice = st.selectbox(label, months, index=months.index(value), key=f"filter_{key}", format_func=_month_name)
     if choice == default:
         st.query_params.pop(key, None)
     else:
-        st.query_params[key] = choice.isoformat()
+        st.query_params[key] = choice
     return choice
+
+
+def _month_name(month: str) -> str:
+    return date.fromisoformat(f"{month}-01").strftime("%B %Y")
 
 
 def engagement_filters(localities: list[str]) -> dict[str, str]:
     """Period, method, partner and locality, held in the URL; returns the filters the reach functions take."""
     from analytics import reach
     options = compute(reach.ledger_options)
-    first, last = (date.fromisoformat(options[k][0]) for k in ("first_date", "last_date"))
+    months = reach.months(options["first_date"][0], options["last_date"][0])
     c1, c2, c3, c4, c5 = st.columns(5)
     with c1:
-        start = query_date("from", first, "From", first, last)
+        start = query_month("from", months, months[0], "From")
     with c2:
-        end = query_date("to", last, "To", first, last)
+        end = query_month("to", months, months[-1], "To")
     with c3:
         method = query_choice("method", ["All"] + options.get("method", []), "All", "Method",
                               format_func=lambda v: "All methods" if v == "All" else v.replace("_", " "))
@@ -379,11 +429,11 @@ def engagement_filters(localities: list[str]) -> dict[str, str]:
     with c5:
         locality = locality_choice(localities)
     if start > end:  # issue 19: a reversed period matched nothing (and crashed Engagement reach); read it forwards
-        st.info(f"The period starts ({start.isoformat()}) after it ends ({end.isoformat()}); showing "
-                f"{end.isoformat()} to {start.isoformat()} instead.")
+        st.info(f"The period starts ({_month_name(start)}) after it ends ({_month_name(end)}); showing "
+                f"{_month_name(end)} to {_month_name(start)} instead.")
         start, end = end, start
-    chosen = {"date_from": start.isoformat(), "date_to": end.isoformat(), "method": method, "partner": partner,
-              "locality": locality}
+    chosen = reach.filters(date_from=f"{start}-01", date_to=f"{end}-01", method=method, partner=partner,
+                           locality=locality)
     if compute(reach.method_mix, **chosen).empty:
         st.info("No engagement activity matches these filters, so the figures below are empty. Choose a longer "
                 "period, or all methods, partners or localities.")
@@ -435,6 +485,17 @@ def editor() -> str | None:
     return None
 
 
+def signed_in_editor() -> str | None:
+    """The signed-in editor, or None, without drawing a sign-in form: for pages that show editors a little more
+    (issue 22: board-only stories, proposed themes) and everyone else the rest."""
+    settings = auth_settings()
+    if settings.oidc:
+        email = str(st.user.get("email") or "") if st.user.get("is_logged_in", False) else ""
+        return email if email and auth.is_editor_email(settings, email) else None
+    name = st.session_state.get("signed_in")
+    return name if name in settings.accounts else None
+
+
 def viewer() -> bool:
     """True when this session may see the aggregates: always, unless [auth] viewers_need_sign_in = true."""
     settings = auth_settings()
@@ -474,6 +535,23 @@ def _signed_in_as(name: str, sign_out: Callable[[str], Any]) -> None:
     st.sidebar.button("Sign out", key="sign_out", on_click=sign_out, args=("signed_in",))
 
 
+def exact_view() -> bool:
+    """Whether this session sees exact counts: a signed-in editor who switched them on (issue 18)."""
+    return bool(st.session_state.get("exact_view")) and signed_in_editor() is not None
+
+
+def _exact_switch() -> None:
+    """The editors' switch between published and exact counts, and the warning on every page while exact."""
+    if signed_in_editor() is None:
+        return
+    st.sidebar.toggle("Exact counts (unprotected)", key="exact_view", help="For editors managing the ledger: the "
+                      "true counts, without perturbation or withholding. Never publish, screenshot or present them.")
+    if exact_view():
+        st.error(f"**Exact counts — {disclosure.UNPROTECTED}.** Every figure on this page is the true count, "
+                 "without the protection viewers get; downloads are marked UNPROTECTED. Switch off *Exact counts* "
+                 "in the sidebar before sharing your screen.", icon="🔓")
+
+
 def client() -> str:
     """Where this session connects from, for the sign-in pause (issue 19: a pause per client, not per username for
     everyone). The connection's address; for a connection from this machine (a reverse proxy in front, as README
@@ -495,6 +573,8 @@ def _password_form(accounts: dict[str, str], title: str) -> None:
         username = st.text_input("Username", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Sign in", type="primary")
+        # Sessions live in the browser tab: a reload starts a new one (issue 20), so say so before, not after.
+        st.caption("Signing in lasts while this tab stays open: reloading the page or closing the tab signs you out.")
     if submitted:
         throttle = st.session_state.setdefault("sign_in_throttle", auth.Throttle())
         ok, message = auth.sign_in(accounts, username, password, throttle, now=time.monotonic(), client=client())

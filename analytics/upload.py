@@ -35,7 +35,7 @@ MAX_XLSX_RATIO = 100  # …or that is compressed suspiciously well (a zip bomb);
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 UNMATCHED = "no column of the file is matched to this field"
 UPLOAD = "uploaded file"  # how problems name the upload: the person's file name is never echoed as a path
-ID_FIELDS = ("response_id", "activity_id", "area_code")
+ID_FIELDS = ("response_id", "activity_id", "area_code", "insight_id", "action_id", "story_id")
 SPECS: dict[str, FileSpec] = {s.table_name: s for s in LEDGER_FILES}
 PENDING_ID = "PENDING"  # stands in for the batch id in generated response ids until the commit
 
@@ -404,7 +404,7 @@ def _unmatched(spec: FileSpec, columns: dict, fixed: dict, generate: bool) -> li
 
 def _converter(name: str, lookups: Lookups, source: pd.Series):
     """The value function for one field (analytics.mapping), bound to the pack's lookups."""
-    if name in ("submitted_on", "start_date", "end_date"):
+    if name in ("submitted_on", "start_date", "end_date", "published_on", "reported_back_on", "told_on"):
         first = mapping.month_first(source.tolist())
         return lambda v: mapping.to_date(v, month_first=first)
     return {
@@ -414,6 +414,9 @@ def _converter(name: str, lookups: Lookups, source: pd.Series):
         "locality": lambda v: mapping.to_choice(v, lookups.localities, mapping.ALL_WORDS),
         "communities": lambda v: mapping.to_list(v, lookups.communities),
         "priorities": lambda v: mapping.to_list(v, lookups.priorities),
+        "consent_to_quote": lambda v: mapping.to_word(v, mapping.YES_NO),
+        "status": lambda v: mapping.to_word(v, mapping.STATUS_WORDS),
+        "consent": lambda v: mapping.to_word(v, mapping.CONSENT_WORDS),
     }.get(name, lambda v: (v.strip(), None))
 
 

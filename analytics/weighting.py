@@ -1,10 +1,15 @@
 """Survey weighting: rake respondents to the population's margins (residents aged 15+), so that results speak
 for residents rather than for whoever answered, and show what that does to support for each priority.
 
-Respondents missing a raking variable (or whose sex is recorded as another gender identity, which the
-population tables do not count) cannot be weighted and are left out; so are respondents aged under 15, who are
-outside the base. Unweighted figures are given for the same respondents, so the two compare like with like.
+The respondents weighted are reach's one base (aged 15+, home area, age band and sex F or M known); the rest
+are left out. Unweighted figures are given for the same respondents, so the two compare like with like.
 Filters are the reach filters (reach.filters); with a locality chosen, the population base is that locality.
+
+Issue 18: raking runs on the *published* count of each weighting cell (locality × quintile × sex × age band,
+analytics/disclosure.py), and supporters of each priority are published per cell too, so every figure here —
+weights, effective size, shares, intervals — is a function of published counts: a weighting summary tells a
+viewer nothing about the people that the published counts do not. The perturbation adds a little noise to the
+shares (each cell's count moves by about ±1); the intervals do not include it.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ import pandas as pd
 
 from analytics import reach, stats
 from analytics.db import Store
-from analytics.disclosure import suppress
+from analytics.disclosure import perturb, protect, withhold
 
 MIN_AGE = 15
 MARGINS = {"age_band+sex": "Age band × sex", "age_group+sex": "Age group × sex", "age_band": "Age band",
@@ -59,20 +64,22 @@ def _key(frame: pd.DataFrame, margin: str) -> pd.Series:
     return key
 
 
-def _sample(con: Store, margins: Sequence[str], f: dict[str, str]) -> tuple[pd.DataFrame, int]:
-    """Cells of respondents with every raking variable known (cell, respondents and one column per margin), and
-    how many respondents matching the filters were left out. A million respondents fall in a few thousand cells,
-    and raking gives everyone in a cell the same weight, so the cells are what is raked."""
+def _sample(con: Store, margins: Sequence[str], f: dict[str, str], limit: int,
+            exact: bool) -> tuple[pd.DataFrame, float]:
+    """Cells of the base's respondents (cell, respondents published, one column per margin), and how many
+    respondents matching the filters were left out (published as one count; NaN when withheld). A million
+    respondents fall in a few thousand cells, and raking gives everyone in a cell the same weight, so the cells
+    are what is raked; a cell withheld as small is raked as empty."""
     raw = con.query("weighting_cells", **f)
-    frame = reach._with_age_group(raw, MIN_AGE)  # reach's own age groups; drops those known to be under 15
-    # Another gender identity ('X') is counted by no population table, so for raking it is as good as unknown.
-    frame["sex"] = frame["sex"].where(frame["sex"].isin(list(SEX_WORDS)))
-    needed = sorted({p for m in margins for p in _parts(m)})
-    frame = frame.dropna(subset=needed)
-    sample = pd.DataFrame({"cell": frame["cell"].to_numpy(), "respondents": frame["respondents"].to_numpy()})
+    frame = reach._base(raw, MIN_AGE)  # reach's one base and its age groups
+    left_out = raw[~raw["cell"].isin(frame["cell"])]
+    excluded = protect(left_out[["respondents", "ckey"]].sum().to_frame().T, "respondents", limit,
+                       exact=exact)["respondents"].iloc[0]
+    published = frame["respondents"] if exact else perturb(frame["respondents"], frame["ckey"], limit)
+    sample = pd.DataFrame({"cell": frame["cell"].to_numpy(), "respondents": np.asarray(published, dtype=float)})
     for margin in margins:
         sample[margin] = _key(frame, margin).to_numpy()
-    return sample, int(raw["respondents"].sum() - sample["respondents"].sum())
+    return sample[sample["respondents"] > 0].reset_index(drop=True), float(excluded)
 
 
 def _targets(con: Store, margins: Sequence[str], locality: str) -> dict[str, pd.Series]:
@@ -82,22 +89,21 @@ def _targets(con: Store, margins: Sequence[str], locality: str) -> dict[str, pd.
     return {m: cells.groupby(m)["population"].sum().astype(float) for m in margins}
 
 
-def weight_responses(con: Store, margins: Sequence[str] = DEFAULT_MARGINS, trim: float = 5.0,
+def weight_responses(con: Store, margins: Sequence[str] = DEFAULT_MARGINS, trim: float = 5.0, exact: bool = False,
                      **given: str) -> Weighting:
     """Rake the filtered respondents to the population margins, capping weights to [mean ÷ trim, mean × trim]
     (trim 0 = no trimming), where the mean is residents ÷ respondents and the cap holds on the weights returned
-    (stats.rake). Summary: respondents (weighted), excluded (left out) — both NaN when either is under the
-    threshold, since they add up to the filtered total —, trim, iterations, converged (1/0; 0 with a cap means the
+    (stats.rake). Summary: respondents (weighted: the sum of the published cells), excluded (left out, published;
+    NaN when withheld), trim, iterations, converged (1/0; 0 with a cap means the
     capped weights cannot meet every margin), max_margin_error (largest gap between a weighted share and the
     population's, as a fraction), effective_n (Kish), design_effect, weight_min, weight_max, weight_ratio
     (max ÷ min) and weight_cv (standard deviation ÷ mean), all of weights scaled to mean 1."""
     margins = list(dict.fromkeys(margins))
     if not margins:
         raise WeightingInputError("choose at least one margin to weight to")
-    f = reach.filters(**given)
-    sample, excluded = _sample(con, margins, f)
+    f, limit = reach.filters(**given), reach.threshold(con)
+    sample, excluded = _sample(con, margins, f, limit, exact)
     n = int(sample["respondents"].sum())
-    limit = reach.threshold(con)
     if n == 0 or n < limit:
         raise WeightingInputError(f"Fewer than {max(limit, 1)} respondents matching these filters have every raking "
                                   "variable recorded, too few to weight; widen the filters or choose fewer margins.")
@@ -106,25 +112,25 @@ def weight_responses(con: Store, margins: Sequence[str] = DEFAULT_MARGINS, trim:
     targets = _targets(con, margins, f["locality"])
     try:
         result = stats.rake(sample, targets, trim=(1 / trim, trim) if trim else None, counts="respondents")
-    except stats.StatsInputError as exc:
-        raise WeightingInputError(f"These respondents cannot be weighted to these margins: {exc}. Choose broader "
+    except stats.StatsInputError as exc:  # "no sample rows": none published, i.e. fewer than the threshold
+        reason = str(exc).replace("has no sample rows", f"has fewer than {limit} respondents")
+        raise WeightingInputError(f"These respondents cannot be weighted to these margins: {reason}. Choose broader "
                                   "margins (age group × sex rather than five-year bands) or widen the filters.") from exc
     counts = sample["respondents"].to_numpy()
     weights = result.weights / np.average(result.weights, weights=counts)  # per respondent, mean 1
-    summary = _summary(result, weights, counts, n, excluded, limit) | {"trim": float(trim or 0)}
+    summary = _summary(result, weights, counts, n, excluded) | {"trim": float(trim or 0)}
     history = pd.DataFrame({"iteration": range(1, len(result.history) + 1), "max_margin_error": result.history})
-    return Weighting(summary, history, _margin_table(sample, weights, targets, limit),
-                     _support_table(con, sample, weights, f, limit, shown=summary["respondents"] > 0))
+    shown = 0 if exact else limit
+    return Weighting(summary, history, _margin_table(sample, weights, targets, shown),
+                     _support_table(con, sample, weights, f, limit, exact))
 
 
-def _summary(result: stats.RakeResult, weights: np.ndarray, counts: np.ndarray, n: int, excluded: int,
-             limit: int) -> dict[str, float]:
-    """`weights`: each cell's respondent weight (mean 1 over respondents); `counts`: its respondents."""
-    # Weighted + left out = the filtered respondents shown on other pages: one small part gives the other away.
-    hidden = n < limit or excluded < limit
+def _summary(result: stats.RakeResult, weights: np.ndarray, counts: np.ndarray, n: int,
+             excluded: float) -> dict[str, float]:
+    """`weights`: each cell's respondent weight (mean 1 over respondents); `counts`: its published respondents."""
     held = weights[counts > 0]  # a cell with no respondents holds no one's weight
     spread = np.sqrt(np.average((weights - 1) ** 2, weights=counts))  # SD over respondents; the mean is 1, so the CV
-    return {"respondents": np.nan if hidden else float(n), "excluded": np.nan if hidden else float(excluded),
+    return {"respondents": float(n), "excluded": excluded,
             "iterations": float(result.iterations), "converged": float(result.converged),
             "max_margin_error": result.max_margin_error, "effective_n": stats.kish_effective_n(weights, counts),
             "design_effect": stats.design_effect(weights, counts), "weight_min": float(held.min()),
@@ -165,19 +171,22 @@ def _margin_table(sample: pd.DataFrame, weights: np.ndarray, targets: dict[str, 
     # Raking meets margins to ~1e-8: differences that small are convergence noise, shown as 0 (not "-0.00").
     for column in ("std_diff_before", "std_diff_after"):
         table[column] = table[column].round(6) + 0.0
-    # A margin's categories add up to the respondents weighted: protect each margin as a line.
-    return suppress(table, "respondents", limit, ("sample_share", "std_diff_before"), additive=("margin", "category"))
+    # Sums of published cells: a category under the threshold is withheld like any count of people.
+    return withhold(table, "respondents", limit, ("sample_share", "std_diff_before"))
 
 
 def _support_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, f: dict[str, str], limit: int,
-                   shown: bool) -> pd.DataFrame:
+                   exact: bool) -> pd.DataFrame:
     """Support for each priority among the weighted respondents (`sample`: their cells; `weights`: each cell's
     respondent weight). Columns: priority, label, supporters, unweighted, unweighted_low, unweighted_high (Wilson,
     95%), weighted, weighted_low, weighted_high (Wilson on the effective sample size from the linearised variance,
     Korn–Graubard, with degrees of freedom respondents − 1: stats.weighted_proportion_interval), change (weighted −
-    unweighted, percentage points), withheld. Shares in %."""
+    unweighted, percentage points), withheld. Shares in %. Supporters are published per cell (never more than
+    the cell's published respondents)."""
     priorities = con.query("weighting_priorities")
     backers = con.query("weighting_supporters", **f)
+    if not exact:
+        backers["supporters"] = perturb(backers["supporters"], backers["ckey"], limit)
     position = pd.Index(sample["cell"]).get_indexer(backers["cell"])  # -1: a cell left out of the weighting
     counts = sample["respondents"].to_numpy()
     table_rows = []
@@ -185,6 +194,7 @@ def _support_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, f: dic
         mine = (backers["priority"] == code).to_numpy() & (position >= 0)
         yes = np.zeros(len(sample), dtype=int)
         yes[position[mine]] = backers["supporters"].to_numpy()[mine]
+        yes = np.minimum(yes, counts)
         low, high = stats.wilson_interval(yes.sum(), counts.sum())
         indicator, weight, respondents = _sides(yes, counts, weights)
         p, w_low, w_high = stats.weighted_proportion_interval(indicator, weight, counts=respondents,
@@ -199,9 +209,7 @@ def _support_table(con: Store, sample: pd.DataFrame, weights: np.ndarray, f: dic
     table["change"] = table["weighted"] - table["unweighted"]
     # A share of a shown total gives back both the supporters and the others: withhold if either is small.
     table["smaller_side"] = table[["supporters", "others"]].min(axis=1)
-    table = suppress(table, "smaller_side", limit, columns[2:] + ["change"])
-    if not shown:  # with the total withheld, supporters and a share would give it back
-        table["supporters"] = np.nan
+    table = withhold(table, "smaller_side", 0 if exact else limit, columns[2:] + ["change"])
     return table.drop(columns=["smaller_side", "others"])
 
 

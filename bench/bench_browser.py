@@ -52,7 +52,9 @@ PAINTED_AREAS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
   .filter(gd => gd._fullLayout && gd._fullLayout.map)
   .map(gd => {
     const map = gd._fullLayout.map._subplot.map;
-    return new Set(map.queryRenderedFeatures().map(f => f.properties && (f.properties.id ?? JSON.stringify(f.properties)))).size;
+    // Areas are drawn as fills; the localities' outlines over them (a line layer) are not areas.
+    return new Set(map.queryRenderedFeatures().filter(f => f.layer.type === 'fill')
+      .map(f => f.properties && (f.properties.id ?? JSON.stringify(f.properties)))).size;
   })"""
 # The first map has painted every area its trace lists (maplibre paints progressively; a canvas alone may still
 # be blank). It throws until the map's subplot and style exist.

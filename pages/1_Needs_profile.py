@@ -97,12 +97,12 @@ if colour == "need":
     said = ui.said(("need_map", indicator, year, variant, locality),
                    lambda: describe.need_map(mapped, labels[indicator], year))
     ui.chart(ui.figure(("need_map", indicator, year, variant, locality), lambda: figures.choropleth(
-        ui.map_layer("area"), mapped, "area_code", "need_index", metric("need_index"),
+        ui.map_layer("area", locality), mapped, "area_code", "need_index", metric("need_index"),
         f"Need index: {labels[indicator].lower()}, {year} ({variant})", hover_name="area_name")),
              said, mapped, f"need_{indicator}_{year}_{variant}", slot="area_map")
 else:
     shown = ui.compute(needs.area_deprivation, locality=locality)
     ui.chart(ui.figure(("quintile_map", locality), lambda: figures.quintile_map(
-        ui.map_layer("area"), shown, f"{info['area_label'].capitalize()}s by deprivation quintile, {place}")),
+        ui.map_layer("area", locality), shown, f"{info['area_label'].capitalize()}s by deprivation quintile, {place}")),
              f"{(shown['quintile'] == 1).sum()} of the {len(shown)} {info['area_label']}s in {place} are in "
              "quintile 1.", shown, f"area_deprivation_{locality}", slot="area_map")

@@ -1,7 +1,7 @@
 """Engagement reach: who has been heard, where, how, and who is being asked too often."""
 import streamlit as st
 
-from analytics import describe, fatigue, figures, home, reach, ui
+from analytics import describe, export, fatigue, figures, home, reach, ui
 from analytics.metrics import metric
 
 info = ui.page_setup("Engagement reach", "📣")
@@ -24,7 +24,8 @@ st.header("Where responses came from")
 hoods = ui.compute(reach.coverage_by_neighbourhood, **f)
 key = tuple(f.values())
 ui.chart(ui.figure(("reach_map", *key), lambda: figures.choropleth(
-    ui.map_layer("neighbourhood"), hoods, "neighbourhood_code", "per_1000", metric("respondents_per_1000"),
+    ui.map_layer("neighbourhood", f["locality"]), hoods, "neighbourhood_code", "per_1000",
+    metric("respondents_per_1000"),
     f"Respondents per 1,000 residents by {info['neighbourhood_label']}, {place}", hover_name="neighbourhood_name")),
          f"{int(hoods['withheld'].sum())} of {len(hoods)} {info['neighbourhood_label']}s are withheld (grey) because "
          "few people there responded.", hoods, "respondents_by_neighbourhood")
@@ -56,7 +57,8 @@ ui.chart(ui.figure(("heatmap", *key), lambda: figures.heatmap(
     heat, "community", "locality", "ratio", "Representation of each community within each locality "
     "(blue: over, red: under)", "ratio")),
          "Each cell compares a community's share of a locality's respondents with its share of residents. "
-         + said, heat, "locality_by_community")
+         + said, heat, "locality_by_community",
+         narrow=lambda: export.ranked(heat, ["community", "locality"], "ratio", ("flag",)))
 
 st.header("How people were reached")
 ui.chart(ui.figure(("mix", *key), lambda: figures.bars(mix, "participants", "method", "Participants by method",

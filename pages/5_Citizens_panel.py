@@ -115,8 +115,8 @@ if source:
                                                             max_value=100)})
 
 st.header("Select a panel from volunteers")
-st.markdown("Upload the volunteers as a CSV file with the columns **member_id, area_code, sex** (F or M) and "
-            "**age_band** (five-year bands such as 35-39, or 90+). Volunteers are drawn at random within each "
+st.markdown("Upload the volunteers as a CSV file with the columns `member_id`, `area_code`, `sex` (F or M) and "
+            "`age_band` (five-year bands such as 35-39, or 90+). Volunteers are drawn at random within each "
             "stratum to meet the quotas; where a stratum has too few volunteers its shortfall is moved to strata "
             "with spare volunteers, in proportion to their quotas.")
 if ui.editor() is None:  # volunteer lists and the selected ids are records of people: editors only

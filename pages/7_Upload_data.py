@@ -9,7 +9,11 @@ from analytics.repeats import Repeats
 
 NONE = "— not in this file —"
 KINDS = {"responses": "Responses (one row per person who responded)",
-         "activities": "Activities (one row per survey, focus group, meeting or event)"}
+         "activities": "Activities (one row per survey, focus group, meeting or event)",
+         "comments": "Comments (free text, one row per response and question)",
+         "insights": "Insights (findings from an activity or report)",
+         "actions": "Actions (you said, we did)",
+         "stories": "Stories (with the teller's consent)"}
 FIELD_HELP = {
     "response_id": "A unique id per response. Not in the file? Leave it: ids are made from the batch and row.",
     "activity_id": "Which activity each row belongs to.",
@@ -19,6 +23,10 @@ FIELD_HELP = {
     "age_band": "Age in years (47 → 45-49) or a five-year band. A range across two bands is refused.",
     "communities": "Communities the person belongs to, separated by ;",
     "priorities": "Priority codes or labels, separated by ;",
+    "consent_to_quote": "yes or no: may the comment be quoted (personal details are removed first)?",
+    "status": "planned, in progress, done or not taken (give the reason in 'reason')",
+    "consent": "public, board only or withdrawn (withdrawn stories are shown nowhere)",
+    "teller": "A description such as 'a carer in Stroud', never a name.",
 }
 
 ui.page_setup("Upload data", "📤")

@@ -10,9 +10,11 @@ st.markdown(f"""
 **{text['name']}** — base year {info['base_year']}; small areas are {text['area_label']}s, grouped into
 {text['neighbourhood_label']}s and localities; deprivation from {text['deprivation_index']}.
 
-**Privacy.** Engagement responses are personal data. The dashboard shows only aggregates: any count of fewer
-than {info['suppress_below']} people is withheld, and so is any figure that would let it be worked back (a share,
-rate or ratio computed from it, or the last cell of a row or column whose total is shown).
+**Privacy.** Engagement responses are personal data. The dashboard shows only aggregates, protected as the
+Office for National Statistics protects its Census 2021 tables (cell-key perturbation): every count of people is
+moved by a small, fixed amount that depends on who it counts, so the same people always show the same figure,
+and subtracting one table from another gives nothing exact. No count from 1 to {int(info['suppress_below']) - 1}
+is ever shown: fewer than {info['suppress_below']} people is "withheld". Periods are whole months.
 
 **Projections** use the ratio method Public Health Scotland uses for locality profiles: the partnership's
 projection for each age band and sex, shared out by each area's share of that band and sex's base-year
@@ -39,5 +41,5 @@ st.header("Need indicators and their sources")
 ui.table(ui.compute(needs.indicators), "need_indicator_sources")
 st.header("Communities of identity and interest")
 st.caption("Where no reliable population estimate exists, the partnership sets a minimum number of people to hear "
-           "from (target_min) instead.")
+           "from instead (the `target_min` column of communities.csv).")
 ui.table(ui.compute(home.community_sources), "community_sources")

@@ -32,9 +32,12 @@ def shown_tables(at: AppTest) -> list[pd.DataFrame]:
 
 
 def small_counts(at: AppTest, threshold: int = 5) -> list[tuple[str, list]]:
-    """(column, values) for every shown count column holding a value under the threshold (0 included)."""
+    """(column, values) for every shown count column holding a value under the threshold (0 included), in tables
+    not marked as an editor's exact figures (a `protection` column: "unprotected: do not publish")."""
     found = []
     for table in shown_tables(at):
+        if "protection" in table.columns:
+            continue
         for column in COUNT_COLUMNS:
             if column in table.columns:
                 values = pd.to_numeric(table[column], errors="coerce").dropna()

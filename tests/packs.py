@@ -51,7 +51,7 @@ def projection_rows(geography: str, variant: str, by_year: dict[int, float]) -> 
 FILES = {
     "pack.toml": f'name = "{NAME}"\ncountry = "scotland"\nbase_year = 2024\narea_label = "data zone"\n'
                  'neighbourhood_label = "intermediate zone"\ndeprivation_index = "SIMD 2020v2"\n'
-                 'suppress_below = 5\nsynthetic = true\n',
+                 'suppress_below = 5\nsynthetic = true\ncell_key_secret = "tiny-test-pack-6"\n',
     "deprivation.csv": "area_code,rank,decile,quintile\n" + "".join(
         f"{a},{q * 1000},{2 * q},{q}\n" for a, (_, _, q, _) in AREAS.items()),
     "communities.csv": "community,kind,locality,population,population_low,population_high,target_min,source\n"
@@ -70,7 +70,7 @@ FILES = {
     "responses.csv": "response_id,activity_id,submitted_on,area_code,sex,age_band,communities,priorities\n"
                      "R1,X1,2025-01-02,A1,F,65-69,Carers,P1;P2\nR2,X1,2025-01-03,A1,F,70-74,,P1\n"
                      "R3,X1,2025-01-04,A2,M,20-24,,\nR4,X1,2025-01-05,A3,F,65-69,Carers,P2\n"
-                     "R5,X1,2025-01-06,,X,,,\nR6,X1,2025-01-07,A4,,40-44,,P1\n"
+                     "R5,X1,2025-01-06,,X,,,\nR6,X1,2025-01-07,A4,M,40-44,,P1\n"
                      "R7,X2,2025-03-05,A1,F,85-89,Carers,P2\nR8,X2,2025-03-05,A2,M,85-89,Carers,P2\n",
     "areas.geojson": _geojson(),
     "population.csv": _population(),

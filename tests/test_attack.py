@@ -1,5 +1,6 @@
-"""The automated attacker (bench/attack.py, issue 18): it must find what differencing gives away today, and every
-count it claims must be the true one."""
+"""The automated attacker (bench/attack.py, issue 18) against the published figures: with cell-key perturbation it
+must prove no count under the threshold, in any family; with the protection switched off (exact counts, small
+ones withheld) it must prove some, and every count it claims must be the true one (so the test can fail)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,45 +10,92 @@ from analytics import reach
 from bench import attack
 
 
-def test_lp_recovers_the_one_withheld_cell_of_a_2x2_table_from_its_margins():
-    # cells [[10, ?], [7, 12]], rows 13 and 19, columns 17 and 15: ? = 13 − 10 = 3 (and 15 − 12 = 3).
-    grid = np.array([[10, np.nan], [7, 12]])
-    got = attack.lp_bounds(grid, np.array([13, 19]), np.array([17, 15]))
-    assert got == [(0, 1, pytest.approx(3), pytest.approx(3))]
+def test_a_published_count_stands_for_the_range_the_perturbation_table_allows():
+    # Threshold 5: withheld = 0…4; 5 = 1…13 (a small count shown as 5, or 5…13 moved down); 20 = 13…28 (12 may
+    # move only 7 up, staying 7 clear of 5); 6 = 6…14 (6 comes only from c ≥ 6, since 5 is never moved).
+    low, high = attack.ranges(np.array([np.nan, 5, 20, 6]), 5, "perturb")
+    assert low.tolist() == [0, 1, 13, 6] and high.tolist() == [4, 13, 28, 14]
+    low, high = attack.ranges(np.array([np.nan, 5, 20]), 5, "suppress")
+    assert low.tolist() == [0, 5, 20] and high.tolist() == [4, 5, 20]
 
 
-def test_lp_with_margins_as_upper_bounds_only_bounds_the_cell():
-    # The same table when the margins may also count people the grid leaves out: 0 ≤ ? ≤ 3, not exact.
-    got = attack.lp_bounds(np.array([[10, np.nan], [7, 12]]), np.array([13, 19]), np.array([17, 15]),
-                           exact=(False, False))
-    assert got == [(0, 1, pytest.approx(0), pytest.approx(3))]
+def test_lp_pins_the_one_withheld_cell_of_an_exact_2x2_table_from_its_margins():
+    # cells [[10, ?], [7, 12]], rows 13 and 19, columns 17 and 15, total 32, no perturbation: ? = 13 − 10 = 3.
+    low, high = attack.ranges(np.array([10, np.nan, 7, 12]), 5, "suppress")
+    rows, cols = attack.ranges(np.array([13, 19]), 5, "suppress"), attack.ranges(np.array([17, 15]), 5, "suppress")
+    lo, hi = attack.lp_bounds(low.reshape(2, 2), high.reshape(2, 2), rows, cols, (32, 32))
+    assert lo[0, 1] == pytest.approx(3) and hi[0, 1] == pytest.approx(3)
+
+
+def test_lp_cannot_pin_the_same_cell_once_every_count_is_perturbed():
+    # The same published numbers read through the perturbation table: 10 → 8…18 (a count moves down to 10 only
+    # from c ≥ (10 + 5) / 2), 13 → 9…21, so ? = row − cell may be anything from 0 to 4: not pinned.
+    low, high = attack.ranges(np.array([10, np.nan, 7, 12]), 5, "perturb")
+    rows, cols = attack.ranges(np.array([13, 19]), 5, "perturb"), attack.ranges(np.array([17, 15]), 5, "perturb")
+    lo, hi = attack.lp_bounds(low.reshape(2, 2), high.reshape(2, 2), rows, cols, (24, 40))
+    assert lo[0, 1] == pytest.approx(0) and hi[0, 1] == pytest.approx(4)
+    assert attack._pinned(lo[0, 1], hi[0, 1], 5) is None and attack._pinned(3, 3, 5) == 3
 
 
 def _exact(con, record: dict) -> int:
     """The true count the record claims: Σ sign × respondents in its cell under each term's filters, from the
-    unsuppressed respondent cells (representation's base: aged 15+ or unknown age, every dimension known)."""
+    respondent cells of the one base (true counts: analytics/ only)."""
     total = 0
     for sign, given in record["terms"]:
-        cells = reach.respondent_cells(con, 15, **given)
+        if record["table"] == "community":
+            cells = con.query("community_respondents", min_age=15, **reach.filters(**given))
+        else:
+            cells = reach.respondent_cells(con, 15, **given)
         for column, value in record["cell"].items():
             cells = cells[cells[column].astype(str) == value]
         total += sign * int(cells["respondents"].sum())
     return total
 
 
+def _families(con, protection: str) -> dict:
+    return attack.run(con, protection)
+
+
 @pytest.mark.slow
-def test_attacker_recovers_small_counts_on_the_demo_and_every_recovery_is_true(demo):
+def test_with_perturbation_the_attacker_proves_no_small_count_on_the_demo(demo):
+    got = _families(demo, "perturb")
+    for family, result in got.items():
+        assert result["attempts"] > 0, family
+        assert result["records"] == [], (family, result["records"][:3])
+    # What a careless attacker would read as small counts is there to read, and proves nothing.
+    assert sum(r.get("naive", 0) for r in got.values()) > 0
+
+
+@pytest.mark.slow
+def test_with_protection_off_the_attacker_proves_small_counts_and_each_is_true(demo):
     limit = reach.threshold(demo)
-    places = [{}] + [{"locality": p} for p in attack.published(demo, "locality").index]
-    families = {"filters-method": attack.across_filters(demo, "method", bases=places),
-                "days": attack.across_days(demo),
-                "lp": attack.lp_audit(demo, filter_sets=[{}, {"method": "event"}])}
-    for name, (attempts, records, *_) in families.items():
-        assert attempts > 0, name
-        for record in records:
+    got = _families(demo, "suppress")
+    for family in ("method", "month", "months", "lp"):
+        assert len(got[family]["records"]) >= 1, family
+    for result in got.values():
+        for record in result["records"]:
             assert 0 <= record["value"] < limit, record
             assert record["value"] == _exact(demo, record), record
-    # No protection against differencing yet: both families must recover small counts exactly.
-    assert len(families["filters-method"][1]) >= 1
-    assert len(families["days"][1]) >= 1
-    assert any(r["value"] >= 1 for r in families["filters-method"][1] + families["days"][1])  # not only zeros
+    assert any(r["value"] >= 1 for res in got.values() for r in res["records"])  # not only zeros
+
+
+@pytest.fixture(scope="module")
+def another(tmp_path_factory):
+    """A second partnership: the generator's other seed, a smaller geography and ledger (imported packs come with
+    an empty ledger, so there is nothing on them to attack)."""
+    from analytics import demo
+    from analytics.build import build
+    from analytics.db import Store
+    folder = tmp_path_factory.mktemp("another")
+    demo.main(["--areas", "300", "--responses", "4000", "--seed", "11", "--out", str(folder / "pack")])
+    build(folder / "pack", folder / "store.duckdb")
+    return Store(folder / "store.duckdb")
+
+
+@pytest.mark.slow
+def test_the_attacker_proves_nothing_on_a_second_partnership_and_would_without_protection(another):
+    on, off = _families(another, "perturb"), _families(another, "suppress")
+    assert all(result["records"] == [] for result in on.values()), {k: v["records"][:2] for k, v in on.items()}
+    assert sum(result["attempts"] for result in on.values()) > 1000
+    recovered = [r for result in off.values() for r in result["records"]]
+    assert recovered and all(r["value"] == _exact(another, r) for r in recovered)

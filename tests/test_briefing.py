@@ -11,7 +11,7 @@ def test_briefing_holds_the_home_figures_map_and_gaps(demo):
     facts = home.headline(demo, 2034)
     assert f"{facts['residents']:,.0f}" in page and "649,177" in page
     assert f"{facts['aged_75_base']:,.0f} to\n{facts['aged_75_projected']:,.0f}" in page
-    assert "12,500" in page  # respondents
+    assert f"{facts['respondents']:,.0f}" in page and "10,935" in page  # respondents of the one base, published
     assert page.count("<li>") == 5 and [g for g in home.under_reached(demo).head(5)["group"] if g not in page] == []
     assert page.count("<path") == 110  # one shape per neighbourhood
     assert "Demonstration data" in page

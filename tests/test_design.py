@@ -12,6 +12,7 @@ import pytest
 from analytics import design, reach
 from analytics.build import build
 from analytics.db import Store
+from analytics.disclosure import KEY_SPACE
 
 WITHHELD = "withheld"
 
@@ -134,15 +135,18 @@ def _ledger(pop: pd.DataFrame, rng: np.random.Generator, plant: pd.Series | None
     draws += [(f"S{j}", True, rng.multinomial(size, weight / weight.sum())) for j, size in enumerate(surveys)]
     rows = [pop.loc[counts > 0, CELLS].assign(activity_id=name, open_survey=opened, respondents=counts[counts > 0])
             for name, opened, counts in draws]
-    return pd.concat(rows, ignore_index=True)
+    cells = pd.concat(rows, ignore_index=True)
+    # Each row's people's record keys summed: uniform on the key space (disclosure.py), drawn once per row.
+    return cells.assign(ckey=rng.integers(0, KEY_SPACE, len(cells)))
 
 
-def _flags(pop: pd.DataFrame, cells: pd.DataFrame, dims: tuple[str, ...]) -> pd.DataFrame:
-    """reach's own path from cells to flags (no suppression: the threshold is not what is tested here)."""
-    table = reach._cell_table(cells, pop, dims, "population")
+def _flags(pop: pd.DataFrame, cells: pd.DataFrame, dims: tuple[str, ...], limit: int = 5) -> pd.DataFrame:
+    """reach's own path from cells to flags, as viewers get them: counts published (perturbed by their cell keys,
+    withheld under the threshold), then shares, intervals from the rounded design and flags from those."""
+    table, units = reach._groups(cells, pop, dims, limit, exact=False)
     share = table["population"] / table["population"].sum()
-    units = design.Units.from_cells(cells, cells, table, list(dims))
-    return reach._finish(reach._ratios(table, units, share, 0).assign(withheld=False), 0, design.BAND)
+    rated = reach.withhold(reach._ratios(table, units, share, limit), "respondents", limit, reach.DERIVED)
+    return reach._finish(rated, limit, design.BAND)
 
 
 def _false_flag_runs(pop: pd.DataFrame, seeds: range, **ledger) -> dict[tuple[str, ...], int]:

@@ -56,7 +56,8 @@ def _nodes(node):
 
 
 def rendered(at: AppTest) -> tuple[list[str], list[str]]:
-    """(every text the page hands to Streamlit's Markdown, every text in its plotly figures)."""
+    """(every text the page hands to Streamlit's Markdown, every text it hands to an HTML renderer: its plotly
+    figures and st.html, where Markdown syntax is plain text but a tag would be a tag)."""
     markdown, plotly = [], []
     for node in _nodes(at._tree):
         proto, kind = getattr(node, "proto", None), getattr(node, "type", "")
@@ -64,6 +65,8 @@ def rendered(at: AppTest) -> tuple[list[str], list[str]]:
             continue
         if kind == "plotly_chart":
             plotly += list(_json_strings(json.loads(proto.spec)))
+        elif kind == "html":
+            plotly += _strings(proto, {"body"})
         else:
             markdown += _strings(proto, MARKDOWN_FIELDS | ({"options"} if kind == "radio" else set()))
     return markdown, plotly
@@ -118,9 +121,9 @@ def test_a_hostile_value_is_escaped_exactly():
 
 @pytest.mark.parametrize("page", ENGAGEMENT_PAGES)
 def test_a_reversed_period_is_read_forwards(tiny_env, page):
-    at = run(page, {"from": "2025-03-05", "to": "2025-01-01"})
+    at = run(page, {"from": "2025-03-05", "to": "2025-01-01"})  # a day in the address means its month
     assert not at.exception, [e.message for e in at.exception]
-    assert any("showing 2025-01-01 to 2025-03-05 instead" in i.value for i in at.info), [i.value for i in at.info]
+    assert any("showing January 2025 to March 2025 instead" in i.value for i in at.info), [i.value for i in at.info]
     assert not any("No engagement activity matches" in i.value for i in at.info)
 
 
@@ -668,7 +671,7 @@ def test_a_build_that_fails_for_another_reason_says_so_in_one_line(tmp_path, cap
     db = tmp_path / "store.duckdb"
     db.write_bytes(good_store)
 
-    def broken(pack, path):
+    def broken(pack, path, **options):
         raise OverflowError("cannot convert float infinity\nto integer")
     monkeypatch.setattr(build, "build", broken)
     assert build.main(["--pack", str(write_tiny_pack(tmp_path / "pack")), "--db", str(db)]) == 1

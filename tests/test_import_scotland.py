@@ -314,3 +314,64 @@ def test_the_same_command_imports_another_council(tmp_path, monkeypatch):
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "dashboard.py"), default_timeout=120).run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.metric[0].value == f"{published.sum():,.0f}"
+
+
+# --- census community denominators (Census 2022 files) ----------------------------------------------------
+
+@needs_data
+def test_census_2022_denominators_replace_the_national_shares_per_locality(tmp_path):
+    """Census 2022 per data zone: minority ethnic (non-white, and the wider all-but-White-Scottish-and-Other-White-
+    British), Gypsy/Travellers and disabled people per locality are the census share applied to mid-2020 residents,
+    sum to the partnership, and the store's community denominators (read by the reach pages) are these."""
+    ethnic = DATA / "census2022_uv201_ethnic_group_datazone2011_north_lanarkshire.csv"
+    disability = DATA / "census2022_disability_datazone2011_north_lanarkshire.csv"
+    out = tmp_path / "nl"
+    report = Report(quiet=True)
+    run(parse_args(nl_args(out) + ["--census", str(ethnic), "--census", str(disability)]), report)
+    communities = pd.read_csv(out / "communities.csv")
+    areas = pd.read_json(out / "areas.geojson")["features"].map(lambda f: f["properties"]).apply(pd.Series)
+    locality = areas.set_index("area_code")["locality"]
+    residents = read(out, "population.csv").groupby("area_code")["population"].sum().groupby(locality).sum()
+    assert residents.sum() == 341_140
+
+    def expected(counts: pd.Series, totals: pd.Series) -> pd.Series:
+        """Per locality: the census share of its residents × its mid-2020 residents (worked from the files)."""
+        return counts.groupby(locality).sum() / totals.groupby(locality).sum() * residents
+
+    published = pd.read_csv(disability)
+    assert published.groupby("dz11_code")["total_residents"].first().sum() == 340_533
+    limited = published[published["disability"].str.contains("limited a (?:lot|little)")].groupby("dz11_code")["n"].sum()
+    totals = published.groupby("dz11_code")["total_residents"].first()
+    groups = pd.read_csv(ethnic).dropna(subset=["count"]).pivot_table(index="dz11_code", columns="ethnic_group",
+                                                                      values="count", aggfunc="sum")
+    top = groups[[c for c in groups.columns if c.endswith("Total")] + ["Mixed or multiple ethnic group"]].sum(axis=1)
+    for name, counts, base in (
+            ("People with a limiting long-term health problem or disability", limited, totals),
+            ("Minority ethnic (non-white)", top - groups["White: Total"], top),
+            ("Minority ethnic (incl. white minorities)",
+             top - groups["White: White Scottish"] - groups["White: Other White British"], top)):
+        rows = communities[communities["community"] == name].set_index("locality")
+        assert set(rows.index) == NL_LOCALITIES | {"All"}
+        want = expected(counts, base)
+        assert np.allclose(rows["population"].drop("All").sort_index(), want.sort_index(), atol=0.5)
+        assert rows.loc["All", "population"] == rows["population"].drop("All").sum()
+        assert (rows["population_low"] < rows["population"]).all() and (rows["population"] < rows["population_high"]).all()
+        assert rows.loc["All", "source"].startswith("NRS Scotland's Census 2022")
+    gypsy = communities[communities["community"] == "Gypsy/Travellers"].set_index("locality")
+    assert pd.isna(gypsy.loc["All", "target_min"]) and gypsy.loc["All", "population"] > 0
+    notes = tomllib.loads((out / "pack.toml").read_text())["notes"]
+    assert any("every group except White Scottish and Other White British" in n and "perturbation" in n for n in notes)
+    from analytics.build import build
+    from analytics.db import Store
+    build(out, tmp_path / "store.duckdb")
+    stored = Store(tmp_path / "store.duckdb").query("community_denominators", locality="Coatbridge")
+    assert stored.set_index("community").loc["Minority ethnic (non-white)", "population"] == \
+        communities.set_index(["community", "locality"]).loc[("Minority ethnic (non-white)", "Coatbridge"), "population"]
+
+
+@needs_data
+def test_national_default_shares_carry_a_wide_range(nl):
+    communities = read(nl[0], "communities.csv")
+    carers = communities[communities["community"] == "Unpaid carers"].set_index("locality")
+    assert (carers["population_low"] * 2 <= carers["population"] + 1).all()
+    assert (carers["population_high"] >= 2 * carers["population"] - 1).all()

@@ -23,7 +23,9 @@ def test_every_page_runs_and_withholds_small_counts(tiny_env, page):
 def test_home_figures_on_tiny_pack(tiny_env):
     at = run("dashboard.py")
     values = [m.value for m in at.metric]
-    assert values[:3] == ["1,520", "+100%", "8"]  # residents; 75+ doubles by 2030 in the fixture; responses
+    # Residents; 75+ doubles by 2030 in the fixture; respondents of the one base (R5, with no home, is not one of
+    # them): 7, published as 7 (a count of 7 may move by up to 2 from the threshold 5; with this key it does not).
+    assert values[:3] == ["1,520", "+100%", "7"]
 
 
 def test_url_restores_the_view_and_bad_values_fall_back(tiny_env):
@@ -52,10 +54,10 @@ def test_every_page_runs_on_the_demonstration_pack(page, demo_env):
 def test_presentation_mode_advances_and_ends_on_a_qr_code(tiny_env):
     at = run("dashboard.py", {"present": "1"})
     assert not at.exception
-    assert "slide 1 of 5" in at.markdown[0].value
-    for _ in range(4):
+    assert "slide 1 of 6" in at.markdown[0].value
+    for _ in range(5):
         at.button[1].click().run()
-    assert "slide 5 of 5" in at.markdown[0].value
+    assert "slide 6 of 6" in at.markdown[0].value
     image = at.get("image")[0].proto.imgs[0]
     assert image.alt.startswith("QR code for") and image.url.endswith(".png")  # lossless, with its alt text
 
@@ -63,8 +65,9 @@ def test_presentation_mode_advances_and_ends_on_a_qr_code(tiny_env):
 def test_numbers_behind_a_chart_are_sent_only_once_opened(tiny_env):
     at = run("pages/2_Engagement_reach.py")
     charts = [e for e in at.expander if e.key.startswith("numbers_")]
-    before = len(at.dataframe)  # scores by method and the two fatigue tables, which are not behind a chart
-    assert before == 3 and len(charts) == 6
+    # Scores by method, the two fatigue tables and the heatmap's list for phones: none is behind a chart.
+    before = len(at.dataframe)
+    assert before == 4 and len(charts) == 6
     assert len(shown_tables(at)) == before + len(charts)
 
 
@@ -102,3 +105,11 @@ def test_shared_sentences_and_tables_follow_the_group_chosen(tiny_env):
         detail = at.dataframe[-1].value.set_index("measure")["value"]
         seen.append((detail["group"], at.markdown[-1].value.split(" (")[0]))
     assert seen == [(g, g) for g in groups[:2]] * 2
+
+
+@pytest.mark.parametrize("year", ["2025", "2027", "2030"])
+def test_home_runs_for_every_year_even_without_need_projections(tiny_env, year):
+    # The tiny pack projects need for 2030 only: other years have an empty need × reach map, whose hover text
+    # once failed to join (pandas gives floats when mapping an empty column).
+    at = run("dashboard.py", {"year": year})
+    assert not at.exception, [e.message for e in at.exception]

@@ -193,13 +193,17 @@ def test_progress_counts_active_members_against_quota(tiny_with_panel):
 def test_small_counts_are_withheld(tiny_suppressed):
     prog = panel.progress(tiny_suppressed, "standin", size=100, strata=("locality", "sex"), oversample=1.0,
                           priority=())
-    # Stand-in pool: R1 R2 R7 (North women), R3 R8 (North men), R4 (South women): all under 5.
-    assert prog["recruited"].isna().all() and prog["gap"].isna().all() and prog["withheld"].all()
+    # Stand-in pool: R1 R2 R7 (North women), R3 R8 (North men), R4 (South women), R6 (South men): all under 5,
+    # so each is published as 0 (withheld) or 5, never 1 … 4.
+    shown = prog["recruited"].dropna()
+    assert (shown == 5).all() and prog.loc[prog["withheld"], ["recruited", "gap"]].isna().all().all()
     assert set(prog["status"]) == {"short"}  # quotas of 25 ≥ 5: a withheld count is short anyway
+    # Selection is for signed-in editors only: exact, and marked as such.
     chosen = panel.select(tiny_suppressed, size=100, strata=("locality", "sex"), oversample=1.0, priority=())
-    assert chosen.table[["available", "shortfall", "relaxed_quota"]].isna().all().all()
-    assert chosen.summary["volunteers"] == 6  # 6 ≥ 5 may be shown
-    assert np.isnan(chosen.summary["outside_base"])  # 0 < 5 is withheld
+    assert chosen.table.set_index("stratum")["available"].to_dict() == {
+        "North, women": 3, "North, men": 2, "South, women": 1, "South, men": 1}
+    assert (chosen.table["protection"] == "unprotected: do not publish").all()
+    assert chosen.summary["volunteers"] == 7 and chosen.summary["outside_base"] == 0
     assert panel.recruitment(tiny_suppressed) == {"active": pytest.approx(np.nan, nan_ok=True), "ledger": 0.0}
 
 

@@ -30,9 +30,11 @@ def _read(path: Path, what: str, needed: list[str]) -> pd.DataFrame:
     return frame.apply(lambda s: s.str.strip())
 
 
-def communities(path: Path | None, single: pd.DataFrame, localities: pd.Series) -> pd.DataFrame:
-    """Rows per community × locality plus 'All'. `single`: zone × single ages 0…90 (both sexes summed)."""
-    path = path or DEFAULTS / "communities_scotland.csv"
+def communities(path: Path | None, single: pd.DataFrame, localities: pd.Series,
+                defaults: str = "communities_scotland.csv") -> pd.DataFrame:
+    """Rows per community × locality plus 'All'. `single`: zone × single ages 0…90 (both sexes summed);
+    `defaults`: the national shares file in defaults/ used when no local file is given."""
+    path = path or DEFAULTS / defaults
     header = pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns.str.strip()
     if "share" not in header and "target_min_per_10k" not in header:
         return _local_communities(path, set(localities))

@@ -10,8 +10,13 @@ from typing import Iterator, TextIO
 MAX_CODES_LISTED = 20
 
 
-class ScotlandImportError(Exception):
-    """Input the importer cannot turn into a pack; the message says what to change. The CLI exits 2."""
+class PackImportError(Exception):
+    """Input an importer cannot turn into a pack; the message says what to change. The CLI exits 2."""
+
+
+# One error type serves every importer (the shared modules raise it whatever the country); the Scottish name is
+# kept because the Scottish importer, its tests and callers already use it.
+ScotlandImportError = PackImportError
 
 
 def list_codes(codes: set[str] | list[str]) -> str:

@@ -21,8 +21,10 @@ LOCALITY_NAMES = ("hscplocality", "localityname", "locality", "hscplocalityname"
 NOT_LOCALITY = ("point", "second", "code", "share", "confidence", "hscpname")
 
 
-def read_boundaries(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, str]:
-    """The boundaries (GeoJSON, shapefile, GeoPackage) and the name of their data zone code column."""
+def read_boundaries(path: Path, report: Report, prefix: str = "S01",
+                    zone_word: str = "data zone") -> tuple[gpd.GeoDataFrame, str]:
+    """The boundaries (GeoJSON, shapefile, GeoPackage) and the name of their small-area code column (codes
+    `prefix`…: S01 data zones, E01 LSOAs)."""
     if not Path(path).exists():
         raise ScotlandImportError(f"The boundaries file {path} does not exist; check the path.")
     try:
@@ -30,9 +32,9 @@ def read_boundaries(path: Path, report: Report) -> tuple[gpd.GeoDataFrame, str]:
     except Exception as exc:  # pyogrio raises several types for unreadable files
         raise ScotlandImportError(f"The boundaries file {path} cannot be read ({exc}); give a GeoJSON, "
                                   "shapefile (.shp with its .dbf, .shx, .prj) or GeoPackage.") from exc
-    zone = code_column(pd.DataFrame(frame.drop(columns="geometry")), "S01")
+    zone = code_column(pd.DataFrame(frame.drop(columns="geometry")), prefix)
     if zone is None:
-        raise ScotlandImportError(f"The boundaries file {path} has no property holding data zone codes (S01…); "
+        raise ScotlandImportError(f"The boundaries file {path} has no property holding {zone_word} codes ({prefix}…); "
                                   f"its properties: {', '.join(c for c in frame.columns if c != 'geometry')}.")
     frame[zone] = frame[zone].astype(str).str.strip()
     if frame.crs is None:
@@ -76,13 +78,14 @@ def _valid_polygons(values: np.ndarray) -> np.ndarray:
     return shapely.orient_polygons(values, exterior_cw=False)
 
 
-def read_localities(path: Path) -> tuple[pd.DataFrame, Table]:
-    """Data zone → locality: the S01 column and the locality name column, whatever they are called."""
+def read_localities(path: Path, prefix: str = "S01", zone_word: str = "data zone") -> tuple[pd.DataFrame, Table]:
+    """Small area → locality: the code column (`prefix`…: S01 data zones, E01 LSOAs) and the locality name
+    column, whatever they are called."""
     table = read_table(path, "locality lookup")
     frame = table.frame
-    zone = code_column(frame, "S01")
+    zone = code_column(frame, prefix)
     if zone is None:
-        raise ScotlandImportError(f"The locality lookup {path} has no column of data zone codes (S01…).")
+        raise ScotlandImportError(f"The locality lookup {path} has no column of {zone_word} codes ({prefix}…).")
     locality = _locality_column(frame, zone, path)
     out = pd.DataFrame({"area_code": frame[zone].str.strip(), "locality": frame[locality].str.strip()})
     return out.drop_duplicates(), table

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
-from analytics.importers.errors import Report, ScotlandImportError
+from analytics.importers.errors import MAX_CODES_LISTED, PackImportError, Report, ScotlandImportError
+from analytics.pack import file_problems
 
 LEDGER_HEADERS = {
     "activities.csv": "activity_id,title,method,partner,start_date,end_date,locality,area_code,mode,participants,"
@@ -23,6 +26,7 @@ LEDGER_HEADERS = {
     "priorities.csv": "code,label",
 }
 KEPT_FILES = ("activities.csv", "responses.csv", "priorities.csv", "panel.csv")
+KEPT_HIDDEN = (".cell_key",)  # analytics.build writes it into the pack once
 
 
 def toml_text(meta: dict[str, object]) -> str:
@@ -76,8 +80,9 @@ def _keep_ledger(out: Path, stage: Path, report: Report) -> None:
             report.info(f"kept the existing {name} from {out} (it holds the partnership's records)")
     # Anything else the importer does not write is the partnership's too: uploaded batches (ledger_batches/,
     # with their original files and audit trail), saved column mappings, notes of its own.
+    # The build's cell-key secret (.cell_key) is kept too: a new secret would re-draw every perturbed count.
     for old in sorted(out.iterdir()) if out.is_dir() else ():
-        if not (stage / old.name).exists() and not old.name.startswith("."):
+        if not (stage / old.name).exists() and (not old.name.startswith(".") or old.name in KEPT_HIDDEN):
             (shutil.copytree if old.is_dir() else shutil.copy2)(old, stage / old.name)
             report.info(f"kept {old.name} from {out} (not made by the importer)")
 
@@ -99,3 +104,43 @@ def _swap(stage: Path, out: Path) -> None:
 def write_ledger_headers(stage: Path) -> None:
     for name, header in LEDGER_HEADERS.items():
         (stage / name).write_text(header + "\n", encoding="utf-8")
+
+
+def write_pack(out: Path, meta: dict[str, object], geojson: str, tables: dict[str, pd.DataFrame],
+               report: Report) -> dict[str, int]:
+    with staged(Path(out), report) as stage:
+        (stage / "pack.toml").write_text(toml_text(meta), encoding="utf-8")
+        (stage / "areas.geojson").write_text(geojson, encoding="utf-8")
+        for name, frame in tables.items():
+            write_csv(frame, stage / name)
+        write_ledger_headers(stage)
+        refuse_if_invalid(stage)
+        sizes = {p.name: p.stat().st_size for p in sorted(stage.iterdir())}
+    return sizes
+
+
+def refuse_if_invalid(stage: Path) -> None:
+    """The pack's own checks (analytics.pack, the same as a build and an upload) on the files written, before they
+    replace anything: a value such as inf or 1e30 from an input file stops the import instead of the build."""
+    problems = file_problems(stage)
+    if problems:
+        shown = "\n".join(f"  - {p}" for p in problems[:MAX_CODES_LISTED])
+        more = f"\n  … and {len(problems) - MAX_CODES_LISTED} more" if len(problems) > MAX_CODES_LISTED else ""
+        raise ScotlandImportError(f"The pack would break the data contract in {len(problems)} place(s); fix the "
+                                  f"input files they come from:\n{shown}{more}")
+
+
+def command(options: Any, run: Callable[[Any, Report], dict[str, int]]) -> int:
+    """An importer's command line: run it, print what it wrote, or the error and that nothing was (exit 2)."""
+    report = Report()
+    started = time.perf_counter()
+    try:
+        sizes = run(options, report)
+    except PackImportError as exc:
+        print(f"ERROR: {exc}\nNothing was written; {options.out} is unchanged.", file=sys.stderr)
+        return 2
+    print(f"Wrote the area pack {options.out} in {time.perf_counter() - started:.1f} s:")
+    for name, size in sizes.items():
+        print(f"  {name:<20} {size:>12,} bytes")
+    print(f"{len(report.warnings)} warning(s), {len(report.notes)} note(s) (the notes are in pack.toml).")
+    return 0

@@ -38,21 +38,28 @@ def sex_code(value: str) -> str | None:
     return SEX_WORDS.get(str(value).strip().lower())
 
 
-def read_estimates(path: Path, report: Report) -> Estimates:
+def read_estimates(path: Path, report: Report, prefix: str = "S01", zone_word: str = "data zone",
+                   persons_ok: bool = False) -> Estimates:
+    """Estimates per small area (codes `prefix`…, e.g. S01 data zones or E01 LSOAs). `persons_ok`: a file with
+    no sex column is read as persons ('All') for the caller to split by sex (England's ONS estimates)."""
     table = read_table(path, WHAT)
     frame = table.frame
-    zone = code_column(frame, "S01")
+    zone = code_column(frame, prefix)
     if zone is None:
-        raise ScotlandImportError(f"The {WHAT} {path} has no column of data zone codes (S01…); "
+        raise ScotlandImportError(f"The {WHAT} {path} has no column of {zone_word} codes ({prefix}…); "
                                   f"its columns: {', '.join(map(str, frame.columns[:15]))}.")
     sex = find_column(frame, "sex") or find_column(frame, "gender")
+    if sex is None and persons_ok:
+        frame = frame.assign(sex="All")
+        sex = "sex"
     if sex is None:
         raise ScotlandImportError(f"The {WHAT} {path} has no sex column (Female/Male); the pack needs "
                                   "estimates by sex. Download the tables for females and males.")
     wide = _wide_ages(frame, zone, sex, path)
     single, exact = _to_single_years(wide, path)
     _check_totals(frame, zone, sex, single, report)
-    _check_sexes(single, report)
+    if not persons_ok:
+        _check_sexes(single, report)
     return Estimates(single, exact, table)
 
 

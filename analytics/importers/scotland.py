@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from analytics.config import AGE_BANDS, DEFAULT_SUPPRESS_BELOW
-from analytics.importers import apportion, communities as comm
+from analytics.config import DEFAULT_SUPPRESS_BELOW
+from analytics.importers import census, communities as comm, projected
 from analytics.importers.areas import area_table, geojson_text
 from analytics.importers.councils import Source, check_coverage, resolve
 from analytics.importers.deprivation import Simd, read_simd
-from analytics.importers.errors import MAX_CODES_LISTED, Report, ScotlandImportError
+from analytics.importers.errors import Report, ScotlandImportError
 from analytics.importers.geography import display_geometry, locality_of, read_boundaries, read_localities
-from analytics.importers.output import staged, toml_text, write_csv, write_ledger_headers
+from analytics.importers.output import command, write_pack
 from analytics.importers.population import Estimates, base_year, population_rows, read_estimates
-from analytics.importers.projections import Projection, choose_variants, read_projection
+from analytics.importers.projections import read_projection
 from analytics.importers.readers import Table, code_column, read_table
-from analytics.pack import file_problems
 
 
 @dataclass
@@ -48,6 +46,8 @@ class Options:
     simplify: float = 10.0
     rescale_projections: bool = False
     name: str | None = None
+    census: list[Path] = field(default_factory=list)
+    census_year: int | None = None
 
 
 @dataclass
@@ -96,70 +96,17 @@ def projection_rows(o: Options, i: Inputs, council: str, zones: set[str], year: 
                     population: pd.DataFrame, report: Report) -> pd.DataFrame:
     """projections.csv for every variant, from the estimates' year onwards."""
     read = [read_projection(p, council, report) for p in o.projections]
-    chosen = choose_variants(read, report)
     weights = pd.DataFrame({s: i.estimates.of(zones, s).sum() for s in ("F", "M")}).T
-    estimates_by_band = population.groupby(["sex", "age_band"], as_index=False)["population"].sum()
-    frames, published = [], {}
-    for variant, projection in sorted(chosen.items()):
-        cells = apportion.to_bands(projection, variant, weights)
-        _check_years(cells, projection, variant, year, report)
-        cells = cells[cells["year"] >= year]
-        published[variant] = round(cells.loc[cells["year"] == year, "population"].sum())
-        if o.rescale_projections:
-            cells = apportion.rescale(cells, year, estimates_by_band)
-        frames.append(apportion.whole_numbers(cells).assign(geography=pack_name, variant=variant))
-    _method_notes(chosen, year, o.rescale_projections, report)
-    out = pd.concat(frames, ignore_index=True)
-    out["order"] = out["age_band"].map(AGE_BANDS.index)
-    out = out.sort_values(["variant", "year", "sex", "order"]).reset_index(drop=True)
-    _base_year_warning(out, chosen, published, year, population, o.rescale_projections, report)
-    return out[["geography", "variant", "year", "sex", "age_band", "population", "method"]]
+    return projected.projection_rows(read, weights, year, pack_name, population, o.rescale_projections, report)
 
 
-def _check_years(cells: pd.DataFrame, projection: Projection, variant: str, year: int, report: Report) -> None:
-    years = set(cells["year"])
-    if year not in years:
-        raise ScotlandImportError(
-            f"The projections in {projection.path.name} (variant '{variant}') run {min(years)}–{max(years)} and "
-            f"do not include {year}, the year of the population estimates; the dashboard needs that year. Use "
-            f"projections that cover {year}, or estimates for a year the projections cover.")
-
-
-def _method_notes(chosen: dict[str, Projection], year: int, rescaled: bool, report: Report) -> None:
-    for projection in {id(p): p for p in chosen.values()}.values():
-        variants = ", ".join(v for v, p in sorted(chosen.items()) if p is projection)
-        if not projection.single_years:
-            report.note(f"Projections ({variants}) from {projection.path.name} are published in age groups "
-                        f"({', '.join(projection.spans)}); groups that cut across the pack's five-year bands are "
-                        f"split across them in proportion to the mid-{year} estimates of this council and sex "
-                        "(column method = apportioned_age…).")
-        if not projection.by_sex:
-            report.note(f"Projections ({variants}) from {projection.path.name} are for persons only; they are split "
-                        f"into females and males by the mid-{year} estimates' sex ratio in each age band "
-                        "(column method = …_sex).")
-    if rescaled:
-        report.note(f"--rescale-projections: each band's projection is its growth from {year} applied to the "
-                    f"mid-{year} estimates, so {year} equals population.csv (method ends in _rescaled).")
-
-
-def _base_year_warning(out: pd.DataFrame, chosen: dict[str, Projection], published: dict[str, int], year: int,
-                       population: pd.DataFrame, rescaled: bool, report: Report) -> None:
-    bases = sorted({p.base for p in chosen.values()})
-    if bases == [year]:
-        return
-    variant = "principal" if "principal" in chosen else sorted(chosen)[0]
-    rows = out[out["variant"] == variant]
-    projected, estimated = published[variant], population["population"].sum()
-    last = rows["year"].max()
-    kept = (f"each band is rescaled so {year} equals the estimates (--rescale-projections)" if rescaled else
-            f"their published figures are kept unchanged from {year} on (so published totals hold, "
-            f"e.g. {variant} {last}: {rows.loc[rows['year'] == last, 'population'].sum():,}); the dashboard "
-            f"compares years by growth from the projection's own {year} figure")
-    report.warn(f"The projections are {'/'.join(map(str, bases))}-based but the population estimates are for "
-                f"mid-{year}. For {year} the {variant} projection gives {projected:,} and the estimates "
-                f"{estimated:,} ({(projected - estimated) / estimated:+.1%}); {kept}.")
-    report.note(f"Projections are {'/'.join(map(str, bases))}-based; the estimates are for mid-{year}. Years "
-                f"before {year} are left out; {'rescaled' if rescaled else 'published figures kept as published'}.")
+def census_denominators(o: Options, both: pd.DataFrame, localities: pd.Series, year: int,
+                        report: Report) -> pd.DataFrame:
+    """communities.csv: the defaults (or --communities), with census rows (--census) replacing national shares."""
+    defaults = comm.communities(o.communities, both, localities)
+    tables = [census.read_census(p, "S01", "data zone", o.census_year) for p in o.census]
+    rows = census.census_communities(tables, "scotland", both.sum(axis=1), localities, year, report)
+    return census.replace_defaults(defaults, rows, report)
 
 
 def deprivation_rows(simd: Simd, zones: set[str]) -> pd.DataFrame:
@@ -190,7 +137,7 @@ def run(o: Options, report: Report) -> dict[str, int]:
         tables["projections.csv"] = projection_rows(o, i, council, zones, year, pack_name, population, report)
     with report.step("communities and need indicators"):
         both = i.estimates.of(zones).drop("All", level="sex", errors="ignore").groupby(level="area_code").sum()
-        tables["communities.csv"] = comm.communities(o.communities, both, localities)
+        tables["communities.csv"] = census_denominators(o, both, localities, year, report)
         tables["need_indicators.csv"] = comm.need_indicators(o.need_indicators)
     with report.step(f"simplifying boundaries (tolerance {o.simplify:g} m)"):
         chosen = i.boundaries[i.boundaries[i.zone].isin(zones)]
@@ -207,30 +154,6 @@ def pack_meta(name: str, year: int, index_name: str, report: Report) -> dict[str
             "source": "Published Scottish open data via analytics.importers.scotland", "notes": list(report.notes)}
 
 
-def write_pack(out: Path, meta: dict[str, object], geojson: str, tables: dict[str, pd.DataFrame],
-               report: Report) -> dict[str, int]:
-    with staged(Path(out), report) as stage:
-        (stage / "pack.toml").write_text(toml_text(meta), encoding="utf-8")
-        (stage / "areas.geojson").write_text(geojson, encoding="utf-8")
-        for name, frame in tables.items():
-            write_csv(frame, stage / name)
-        write_ledger_headers(stage)
-        refuse_if_invalid(stage)
-        sizes = {p.name: p.stat().st_size for p in sorted(stage.iterdir())}
-    return sizes
-
-
-def refuse_if_invalid(stage: Path) -> None:
-    """The pack's own checks (analytics.pack, the same as a build and an upload) on the files written, before they
-    replace anything: a value such as inf or 1e30 from an input file stops the import instead of the build."""
-    problems = file_problems(stage)
-    if problems:
-        shown = "\n".join(f"  - {p}" for p in problems[:MAX_CODES_LISTED])
-        more = f"\n  … and {len(problems) - MAX_CODES_LISTED} more" if len(problems) > MAX_CODES_LISTED else ""
-        raise ScotlandImportError(f"The pack would break the data contract in {len(problems)} place(s); fix the "
-                                  f"input files they come from:\n{shown}{more}")
-
-
 def parse_args(argv: list[str] | None) -> Options:
     p = argparse.ArgumentParser(prog="python -m analytics.importers.scotland",
                                 description="Build an area pack for a Scottish council / HSCP from published data.")
@@ -243,6 +166,9 @@ def parse_args(argv: list[str] | None) -> Options:
     p.add_argument("--localities", required=True, type=Path, help="data zone → HSCP locality lookup (CSV/XLSX)")
     p.add_argument("--geography-lookup", type=Path, help="data zone → intermediate zone, council lookup")
     p.add_argument("--communities", type=Path, help="local communities file (replaces the Scotland-wide defaults)")
+    p.add_argument("--census", type=Path, action="append", default=[],
+                   help="census table per data zone (ethnic group UV201, disability); repeat for several files")
+    p.add_argument("--census-year", type=int, help="year of the census files, if their names do not say")
     p.add_argument("--need-indicators", type=Path, help="local need indicators file (replaces the defaults)")
     p.add_argument("--base-year", type=int, help="year of the population estimates, if the file does not say")
     p.add_argument("--simplify", type=float, default=10.0, help="boundary simplification tolerance in metres "
@@ -254,23 +180,11 @@ def parse_args(argv: list[str] | None) -> Options:
     a = p.parse_args(argv)
     return Options(a.council, a.boundaries, a.simd, a.population, a.projections, a.localities, a.out,
                    a.geography_lookup, a.communities, a.need_indicators, a.base_year, a.simplify,
-                   a.rescale_projections, a.name)
+                   a.rescale_projections, a.name, a.census, a.census_year)
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_args(argv)
-    report = Report()
-    started = time.perf_counter()
-    try:
-        sizes = run(options, report)
-    except ScotlandImportError as exc:
-        print(f"ERROR: {exc}\nNothing was written; {options.out} is unchanged.", file=sys.stderr)
-        return 2
-    print(f"Wrote the area pack {options.out} in {time.perf_counter() - started:.1f} s:")
-    for name, size in sizes.items():
-        print(f"  {name:<20} {size:>12,} bytes")
-    print(f"{len(report.warnings)} warning(s), {len(report.notes)} note(s) (the notes are in pack.toml).")
-    return 0
+    return command(parse_args(argv), run)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Fixtures
   killed at the end.
 - `chromium`: one headless Chromium for the session (Playwright's own browser download is not used).
 - `warm_app`: the home page opened once, so the store exists (the first visitor builds it).
-- `device_contexts(device)`: one browser context per device size ("desktop" 1366x900, "phone" 390x844).
+- `device_contexts(device)`: one browser context per device size ("desktop" 1366x900, "wide" 1920x1080,
+  "phone" 390x844).
 - `open_app(path, device)`: a new tab (so a new Streamlit session) at that size, opened and settled by
   `open_page`; returns a `View` with the page, every request URL it made and a `screenshot()` helper.
 
@@ -50,6 +51,7 @@ CHROMIUM_ARGS = [
 
 DEVICES = {
     "desktop": {"viewport": {"width": 1366, "height": 900}},
+    "wide": {"viewport": {"width": 1920, "height": 1080}},  # a hall's projector, a large monitor
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
               "device_scale_factor": 2},
 }

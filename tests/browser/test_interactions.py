@@ -87,22 +87,22 @@ def test_the_numbers_behind_a_chart_open_and_pass_axe(open_app):
 def test_presentation_mode_hides_the_sidebar_and_advances_on_a_key(open_app):
     view = open_app("/?present=1", "desktop")
     page = view.page
-    assert "slide 1 of 5" in view.text()
+    assert "slide 1 of 6" in view.text()
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     page.locator("body").press("ArrowRight")
-    page.get_by_text("slide 2 of 5").wait_for(timeout=30_000)
+    page.get_by_text("slide 2 of 6").wait_for(timeout=30_000)
     wait_until_settled(page)  # until the run ends, Back is still the first slide's (disabled) button
     page.locator("body").press("ArrowLeft")
-    page.get_by_text("slide 1 of 5").wait_for(timeout=30_000)
+    page.get_by_text("slide 1 of 6").wait_for(timeout=30_000)
     assert not view.external_requests()
 
 
 def test_the_last_slide_shows_a_qr_code_that_fits_a_phone(open_app):
     view = open_app("/?present=1", "phone")
     page = view.page
-    for step in range(2, 6):
+    for step in range(2, 7):
         page.get_by_role("button", name="Next ▶").click()
-        page.get_by_text(f"slide {step} of 5").wait_for(timeout=30_000)
+        page.get_by_text(f"slide {step} of 6").wait_for(timeout=30_000)
         wait_until_settled(page)
     qr = page.get_by_role("img", name="QR code for")
     qr.wait_for(timeout=30_000)
