@@ -1,12 +1,18 @@
 """The demonstration area pack: Invercarron, a fictional Scottish city and its health and social care partnership.
 
-`python -m analytics.demo [--out PATH] [--areas N] [--responses M] [--seed S]` writes a complete area pack and
-engagement ledger (../shared/SCHEMA.md) to data/demo/. Every figure is synthetic, but shaped like the real
+`python -m analytics.demo [--country C] [--out PATH] [--areas N] [--responses M] [--seed S]` writes a complete area
+pack and engagement ledger (../shared/SCHEMA.md) to data/demo/. Every figure is synthetic, but shaped like the real
 thing: Voronoi small areas that are smaller in the centre, a river the areas do not cross, a Scottish age
 structure tilted by locality, clustered deprivation, a cohort-component projection whose student migration
 keeps the university's 15-24s in place, and a year of engagement in which the usual biases are planted by
 *sampling* respondents (older women and the least deprived answer more; young men, the most deprived and some
 communities are barely heard; Westhaven is over-consulted).
+
+`--country england` writes the English example instead: Aldermere, a fictional ICS place with LSOA-like areas
+(E01…) in MSOA-like neighbourhoods (E02…), IMD 2019 ranks on England's 32,844 LSOAs, England's age shape and its
+Census 2021 community shares. It is the same city under other names: the generator works in the Scottish
+example's names throughout (demo_insight plants its themes on them too) and `Country.renames` puts England's on
+everything it writes. `Country` holds all that differs between the two.
 
 Deterministic: each part draws from its own numpy generator seeded from (seed, part name), rows are sorted,
 numbers have fixed formats and nothing depends on the clock, so the same arguments give byte-identical files.
@@ -15,10 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 import zlib
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass, field, replace
+from typing import Callable, NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +38,7 @@ from scipy.sparse.csgraph import connected_components
 
 from analytics import demo_insight
 from analytics.config import AGE_BANDS, ALL_LOCALITIES, DEMO_PACK, SURVEY_METHODS, band_lower
+from analytics.importers.communities import DEFAULTS
 
 PACK_NAME = "Invercarron HSCP (demonstration)"
 CENTRE_LON, CENTRE_LAT = -3.55, 56.02
@@ -271,12 +279,145 @@ HEADCOUNT = {"meeting": (8, 40), "presentation": (20, 120), "focus_group": (6, 1
              "event": (30, 300), "online_survey": (0, 0), "paper_survey": (0, 0)}
 
 
+# --- the two examples: Scotland's and England's ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Country:
+    """What the Scottish and English examples do not share; the rest of the module serves both."""
+
+    key: str  # pack.toml's country
+    name: str  # the pack's name, and its projections' geography
+    area_label: str
+    neighbourhood_label: str
+    deprivation_index: str
+    secret: str  # pack.toml's cell_key_secret
+    codes: tuple[str, str]  # area and neighbourhood code prefixes, each followed by five digits
+    centre: tuple[float, float]  # the city centre's longitude and latitude
+    national: int  # small areas in the whole country: deprivation ranks are drawn on this scale
+    age_share: tuple[float, ...]  # % of everyone in each band
+    residents: tuple[float, float, int, int]  # per area: mean, standard deviation, fewest, most
+    group: tuple[int, int, int]  # areas per neighbourhood: fewest, typical (sets k-means' k), most
+    areas: int  # the default number of areas
+    place_names: tuple[str, ...]
+    qualifiers: tuple[str, ...]
+    communities: tuple[Community, ...]
+    renames: tuple[tuple[str, str], ...] = ()  # (a Scottish example's name, this example's): places, organisations
+
+    def _renamer(self) -> Callable[[object], object]:
+        names = dict(self.renames)
+        # Longest first, so that an organisation named after a place is renamed as a whole.
+        pattern = re.compile(rf"\b(?:{'|'.join(map(re.escape, sorted(names, key=len, reverse=True)))})\b")
+        return lambda value: pattern.sub(lambda m: names[m[0]], value) if isinstance(value, str) else value
+
+    def say(self, text: str) -> str:
+        """`text` with this example's names for the Scottish example's places and organisations."""
+        return str(self._renamer()(text)) if self.renames else text
+
+    def localise(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """`frame` with `say` applied to every text cell; the same frame when nothing is renamed."""
+        if not self.renames:
+            return frame
+        rename = self._renamer()
+        text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+        return frame.assign(**{c: frame[c].map(rename) for c in text})
+
+
+SCOTLAND = Country(
+    key="scotland", name=PACK_NAME, area_label="data zone", neighbourhood_label="intermediate zone",
+    deprivation_index="SIMD-style index (synthetic)", secret="invercarron-demonstration-only",
+    codes=("S019", "S029"),  # beyond the real 2011 data zones (S01006506-S01013481) and intermediate zones
+    centre=(CENTRE_LON, CENTRE_LAT), national=NATIONAL_ZONES, age_share=tuple(SCOTLAND_SHARE),
+    residents=(812, 110, 520, 985), group=(MIN_GROUP, 7, MAX_GROUP), areas=800, place_names=PLACE_NAMES,
+    qualifiers=QUALIFIERS, communities=COMMUNITIES)
+
+# England's mid-2020 shape (ONS mid-year estimates, % of everyone in each band), written from memory and rounded:
+# approximate, but younger than Scotland's as England's is. The female shares are taken to be Scotland's.
+ENGLAND_SHARE = (5.8, 6.3, 5.9, 5.5, 6.2, 6.7, 6.8, 6.6, 6.1, 6.5, 6.9, 6.6, 5.7, 4.9, 4.9, 3.5, 2.5, 1.5, 0.9)
+ENGLISH_PLACE_NAMES = (
+    "Abbey Mead", "Alderbrook", "Ashcombe Rise", "Badgers Holt", "Barley Croft", "Beckfold", "Beechcote",
+    "Bellfield Green", "Birchwell", "Blackthorn Common", "Bramblecote", "Brickfields", "Brockhurst End", "Brookhay",
+    "Buttercross", "Canal Side", "Castle Mead", "Chalkpit Lane", "Chapel Fields", "Cherrycombe", "Church Leys",
+    "Cinder Heath", "Clayhall", "Cloverdown", "Coldharbour Rise", "Coppice Hill", "Cowslip Meadows",
+    "Cranbourne Green", "Dairy Fields", "Dovecote End", "Drovers Way", "Elmstead Park", "Farthing Down",
+    "Fernleigh", "Ferry Lane", "Fieldgate", "Flaxlands", "Forge Green", "Foxcote", "Friars Walk", "Furzehill",
+    "Glebe Farm", "Goldcrest Park", "Gorsey Bank", "Hallow Park", "Harrowden", "Hawthorn Rise", "Hayfield",
+    "Hazelmere", "Heathcote", "Hillside", "Hollybush", "Hopyard", "Ivy Bank", "Kestrel Way", "Kingsmead",
+    "Lambourne Fields", "Larkhill Green", "Lavender Hill", "Linden Park", "Lockside", "Longacre", "Lower Mill",
+    "Maltings", "Marsh Green", "Mayfield Rise", "Meadowsweet", "Mill Race", "Millbrook", "Moorcroft",
+    "Nettleford", "Nightingale Park", "Nursery Fields", "Oakleigh Rise", "Old Forge", "Orchard Leigh", "Osier Beds",
+    "Paddock End", "Parsonage Fields", "Pear Tree", "Pennyfield", "Pinfold", "Poplar Grove", "Priory Park",
+    "Quarry Bank", "Quayside", "Queensmead", "Rectory Green", "Ropewalk", "Rowan Heath", "Ruddle Common",
+    "Saltmarsh", "Sandpits", "Sandy Lane", "Sedge Fen", "Sheepcote", "Silverbirch", "Sorrel Down", "Spinney Hill",
+    "Stonecroft", "Summerleaze", "Swan Meadow", "Tanners Green", "Teasel Park", "Thistledown", "Thornleigh",
+    "Tithe Barn", "Tollgate", "Townsend", "Tudor Park", "Vicarage Fields", "Water Lane", "Weavers Cross",
+    "Well Meadow", "Westbrook Vale", "Wharfside", "Wheatsheaf", "Whitecroft", "Willowbank", "Windmill Hill",
+    "Woodgate", "Wrenfield", "Wychwood Rise", "Yew Tree",
+)
+# The English example's names for the Scottish example's places and organisations (demo_insight's text included).
+ENGLISH_RENAMES = {
+    "Invercarron": "Aldermere", "Invercarron HSCP Engagement Team": "Aldermere Place Engagement Team",
+    "Carron Carers Centre": "Aldermere Carers Hub", "Carron Valley": "Aldermere",
+    "Recovery Network Invercarron": "Aldermere Recovery Network", "LGBT Youth Invercarron": "Aldermere LGBT+ Youth",
+    "New Scots": "Sanctuary", "Community Council": "Parish Council", "Students' Association": "Students' Union",
+    "Eastfield": "Eastholme", "North Carron": "North Wolds", "Westhaven": "Westmere", "South Braes": "South Vale",
+    "the Braes": "the Vale", "Carron Road, IV99": "Severn Road, SV99",  # a made-up address for redaction to find
+}
+# Communities the English importer's defaults (Census 2021) also have: their share, age base and source come from
+# there, and `heard` moves with the share, so each is as under- or over-heard for its size as in Scotland.
+ENGLISH_DEFAULTS = {"Unpaid carers": "Unpaid carers", "Disabled people": "Disabled people (Equality Act)",
+                    "Minority ethnic people": "Minority ethnic (non-white)", "LGBT+": "LGB+ people",
+                    "Veterans": "Armed forces veterans"}
+ENGLISH_SOURCES = {  # the rest that cite a Scottish source keep their share and cite an English one
+    "Older people living alone": "Synthetic share modelled on the 2021 Census in England (one-person households "
+                                 "aged 66 and over)",
+    "British Sign Language users": "Synthetic share modelled on the British Deaf Association's estimate of BSL "
+                                   "users in the UK",
+    "People with a learning disability": "Synthetic share modelled on GP learning disability registers in England "
+                                         "(Quality and Outcomes Framework)",
+}
+
+
+def _english_community(c: Community, defaults: pd.DataFrame) -> Community:
+    """`c` in England; `defaults`: communities_england.csv indexed by community."""
+    if c.name in ENGLISH_SOURCES:
+        return replace(c, source=ENGLISH_SOURCES[c.name])
+    if c.name not in ENGLISH_DEFAULTS:
+        return c
+    row = defaults.loc[ENGLISH_DEFAULTS[c.name]]
+    share, base = float(row["share"]), row["base"]
+    return replace(c, share=share, heard=c.heard * share / c.share,
+                   ages=(0 if base == "all" else int(base.rstrip("+")), c.ages[1]),
+                   source="Synthetic share modelled on " + row["source"].split("; range")[0])
+
+
+def _english_communities() -> tuple[Community, ...]:
+    defaults = pd.read_csv(DEFAULTS / "communities_england.csv", dtype=str, keep_default_na=False)
+    return tuple(_english_community(c, defaults.set_index("community")) for c in COMMUNITIES)
+
+
+ENGLAND = Country(
+    key="england", name="Aldermere ICS place (demonstration)", area_label="LSOA", neighbourhood_label="MSOA",
+    deprivation_index="IMD-style index (synthetic)", secret="aldermere-demonstration-only",
+    codes=("E019", "E029"),  # E019…, E029…: above every real LSOA and MSOA code, so none is a real place's
+    centre=(-2.20, 51.95),  # in the Severn vale: a map of the pack falls in England
+    national=32_844,  # IMD 2019's LSOAs (2011)
+    age_share=ENGLAND_SHARE,
+    residents=(1700, 250, 1000, 3000),  # LSOAs are built for 1,000 to 3,000 residents
+    group=(4, 5, 7),  # MSOAs hold about five LSOAs (5,000 to 15,000 residents)
+    areas=400,  # about 680,000 residents, a county-sized place
+    place_names=ENGLISH_PLACE_NAMES,
+    qualifiers=("North", "South", "East", "West", "Upper", "Lower", "Old", "New", "Great", "Little", "Nether"),
+    communities=_english_communities(), renames=tuple(ENGLISH_RENAMES.items()))
+COUNTRIES = {c.key: c for c in (SCOTLAND, ENGLAND)}
+
+
 @dataclass(frozen=True)
 class Options:
     out: Path = DEMO_PACK
-    areas: int = 800
+    areas: int | None = None  # None: the country's default
     responses: int = 12_500
     seed: int = 2024
+    country: str = SCOTLAND.key
 
 
 @dataclass
@@ -392,13 +533,13 @@ def _split_disconnected(labels: np.ndarray, adj: csr_matrix) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _tidy_localities(loc: np.ndarray, adj: csr_matrix) -> np.ndarray:
-    """Give pieces of a locality too small to make a neighbourhood (a few areas cut off by the river or a sector
-    edge) to the locality they border most."""
+def _tidy_localities(loc: np.ndarray, adj: csr_matrix, fewest: int) -> np.ndarray:
+    """Give pieces of a locality too small to make a neighbourhood (under `fewest` areas: a few cut off by the river
+    or a sector edge) to the locality they border most."""
     loc = loc.copy()
     for _ in range(10):
         piece = _split_disconnected(loc, adj)
-        stray = np.unique(piece[np.bincount(piece)[piece] < MIN_GROUP])
+        stray = np.unique(piece[np.bincount(piece)[piece] < fewest])
         for p in stray:
             members = piece == p
             around = loc[adj[members].indices]
@@ -426,12 +567,12 @@ def _connected(members: np.ndarray, adj: csr_matrix) -> bool:
     return connected_components(adj[members][:, members], directed=False)[0] == 1
 
 
-def _halve(group: int, labels: np.ndarray, xy: np.ndarray, adj: csr_matrix) -> np.ndarray:
+def _halve(group: int, labels: np.ndarray, xy: np.ndarray, adj: csr_matrix, fewest: int) -> np.ndarray:
     """Cut a group in two across its longer side, at the cut nearest the middle that leaves both halves in one
-    piece with at least MIN_GROUP areas each (the middle itself if no cut does)."""
+    piece with at least `fewest` areas each (the middle itself if no cut does)."""
     members = np.flatnonzero(labels == group)
     n = len(members)
-    cuts = sorted(range(MIN_GROUP, n - MIN_GROUP + 1), key=lambda c: abs(2 * c - n))
+    cuts = sorted(range(fewest, n - fewest + 1), key=lambda c: abs(2 * c - n))
     axes = np.argsort(-np.ptp(xy[members], axis=0), kind="stable")
     tries = [(members[np.argsort(xy[members, a], kind="stable")], cut) for a in axes for cut in cuts]
     order, cut = next(((o, c) for o, c in tries if _connected(o[:c], adj) and _connected(o[c:], adj)), tries[0])
@@ -440,38 +581,42 @@ def _halve(group: int, labels: np.ndarray, xy: np.ndarray, adj: csr_matrix) -> n
     return labels
 
 
-def _neighbourhoods(rng: np.random.Generator, xy: np.ndarray, adj: csr_matrix) -> np.ndarray:
-    """Group one locality's areas into contiguous neighbourhoods of MIN_GROUP..MAX_GROUP areas: k-means on the
-    centroids, then split pieces apart, merge groups that are too small and halve those too big."""
-    k = max(1, round(len(xy) / 7))
+def _neighbourhoods(rng: np.random.Generator, xy: np.ndarray, adj: csr_matrix,
+                    limits: tuple[int, int, int]) -> np.ndarray:
+    """Group one locality's areas into contiguous neighbourhoods of `limits` (fewest, typical, most) areas: k-means
+    on the centroids, then split pieces apart, merge groups that are too small and halve those too big."""
+    fewest, typical, most = limits
+    k = max(1, round(len(xy) / typical))
     labels = kmeans2(xy, k, rng=rng, minit="++")[1] if k > 1 else np.zeros(len(xy), dtype=int)
     labels = _split_disconnected(labels, adj)
     for _ in range(10 * len(xy)):
         sizes = np.bincount(labels)
-        small = np.flatnonzero((sizes > 0) & (sizes < MIN_GROUP))
-        large = np.flatnonzero(sizes > MAX_GROUP)
+        small = np.flatnonzero((sizes > 0) & (sizes < fewest))
+        large = np.flatnonzero(sizes > most)
         if small.size and sizes.astype(bool).sum() > 1:
             group = int(small[np.argmin(sizes[small])])
             labels[labels == group] = _merge_target(group, labels, xy, adj, sizes)
         elif large.size:
-            labels = _halve(int(large[0]), labels, xy, adj)
+            labels = _halve(int(large[0]), labels, xy, adj, fewest)
         else:
             break
     return np.unique(labels, return_inverse=True)[1]
 
 
-def _place_names(rng: np.random.Generator, n: int) -> list[str]:
+def _place_names(rng: np.random.Generator, n: int, country: Country) -> list[str]:
     """n unique neighbourhood names: the plain list shuffled, then qualified ones ('Upper Kirkton') if needed."""
-    names = [str(x) for x in rng.permutation(PLACE_NAMES)]
-    names += [f"{q} {p}" for q in QUALIFIERS for p in PLACE_NAMES]
-    names += [f"{p} {i}" for i in range(2, 2 + n // len(PLACE_NAMES)) for p in PLACE_NAMES]
+    plain = country.place_names
+    names = [str(x) for x in rng.permutation(plain)]
+    names += [f"{q} {p}" for q in country.qualifiers for p in plain]
+    names += [f"{p} {i}" for i in range(2, 2 + n // len(plain)) for p in plain]
     return names[:n]
 
 
-def _to_lonlat(cells: np.ndarray) -> np.ndarray:
+def _to_lonlat(cells: np.ndarray, centre: tuple[float, float]) -> np.ndarray:
     """Local metres → EPSG:4326, snapped to 5 decimals (about 1 m) and wound as RFC 7946 asks."""
     # A transverse Mercator on the city needs no datum grids, so the numbers are the same on every machine.
-    local = (f"+proj=tmerc +lat_0={CENTRE_LAT} +lon_0={CENTRE_LON} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m "
+    lon, lat = centre
+    local = (f"+proj=tmerc +lat_0={lat} +lon_0={lon} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m "
              "+no_defs")
     to_wgs84 = Transformer.from_crs(local, "EPSG:4326", always_xy=True)
     lonlat = shapely.transform(cells, lambda c: np.column_stack(to_wgs84.transform(c[:, 0], c[:, 1])))
@@ -480,7 +625,7 @@ def _to_lonlat(cells: np.ndarray) -> np.ndarray:
     return shapely.orient_polygons(shapely.transform(snapped, lambda c: np.round(c, 5)))
 
 
-def geography(seed: int, n_areas: int) -> Geography:
+def geography(seed: int, n_areas: int, country: Country) -> Geography:
     """The city's small areas with their neighbourhoods and localities, sorted by area code."""
     rng = _rng(seed, "geography")
     land = shapely.difference(_outline(rng), _river(rng))
@@ -489,14 +634,14 @@ def geography(seed: int, n_areas: int) -> Geography:
     cells = _absorb_fragments(_voronoi(points, land))
     xy = shapely.get_coordinates(shapely.centroid(cells)) / (HALF_WIDTH, HALF_HEIGHT)
     adj = _adjacency(cells)
-    loc = _tidy_localities(_localities(xy), adj)
+    loc = _tidy_localities(_localities(xy), adj, country.group[0])
     group = np.zeros(n_areas, dtype=int)
     for i in range(len(LOCALITIES)):
         idx = np.flatnonzero(loc == i)
-        group[idx] = _neighbourhoods(rng, xy[idx], adj[idx][:, idx]) + group.max() + 1
+        group[idx] = _neighbourhoods(rng, xy[idx], adj[idx][:, idx], country.group) + group.max() + 1
     order, hood = _code_order(group, loc, xy)
     simplified = shapely.coverage_simplify(cells, 12.0)  # metres; shared edges stay shared
-    return _label(rng, order, hood, loc, xy, _to_lonlat(simplified))
+    return _label(rng, order, hood, loc, xy, _to_lonlat(simplified, country.centre), country)
 
 
 def _code_order(group: np.ndarray, loc: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -513,15 +658,16 @@ def _code_order(group: np.ndarray, loc: np.ndarray, xy: np.ndarray) -> tuple[np.
 
 
 def _label(rng: np.random.Generator, order: np.ndarray, hood: np.ndarray, loc: np.ndarray, xy: np.ndarray,
-           shapes: np.ndarray) -> Geography:
-    """Codes and names for areas already put in code order."""
+           shapes: np.ndarray, country: Country) -> Geography:
+    """Codes and names for areas already put in code order (localities by their Scottish names)."""
     hood, loc = hood[order], loc[order]
-    names = np.array(_place_names(rng, hood.max() + 1))
+    names = np.array(_place_names(rng, hood.max() + 1, country))
     within = pd.Series(hood).groupby(hood).cumcount().to_numpy() + 1
+    area, neighbourhood = country.codes
     frame = pd.DataFrame({
-        "area_code": [f"S019{i:05d}" for i in range(1, len(order) + 1)],
+        "area_code": [f"{area}{i:05d}" for i in range(1, len(order) + 1)],
         "area_name": [f"{names[h]} {w}" for h, w in zip(hood, within)],
-        "neighbourhood_code": [f"S029{h + 1:05d}" for h in hood],
+        "neighbourhood_code": [f"{neighbourhood}{h + 1:05d}" for h in hood],
         "neighbourhood_name": names[hood],
         "locality": np.array(LOCALITIES)[loc],
     })
@@ -538,14 +684,15 @@ def geojson_text(geo: Geography) -> str:
 
 # --- population, deprivation, projections ---------------------------------------------------------------------
 
-def population(seed: int, geo: Geography) -> np.ndarray:
-    """Residents per area × sex (F, M) × band: Scotland's shape, tilted by locality, with per-area noise."""
+def population(seed: int, geo: Geography, country: Country) -> np.ndarray:
+    """Residents per area × sex (F, M) × band: the country's shape, tilted by locality, with per-area noise."""
     rng = _rng(seed, "population")
     n = len(geo.loc)
-    shape = SCOTLAND_SHARE * np.stack([FEMALE_SHARE, 1 - FEMALE_SHARE])  # (2, bands)
+    shape = np.array(country.age_share) * np.stack([FEMALE_SHARE, 1 - FEMALE_SHARE])  # (2, bands)
     probs = shape[None] * AGE_TILT[geo.loc][:, None, :] * rng.lognormal(0, 0.12, size=(n, 2, len(AGE_BANDS)))
     probs = probs.reshape(n, -1) / probs.reshape(n, -1).sum(axis=1, keepdims=True)
-    totals = np.clip(np.rint(rng.normal(812, 110, n)), 520, 985).astype(np.int64)
+    mean, sd, fewest, most = country.residents
+    totals = np.clip(np.rint(rng.normal(mean, sd, n)), fewest, most).astype(np.int64)
     return rng.multinomial(totals, probs).reshape(n, 2, len(AGE_BANDS))
 
 
@@ -573,18 +720,20 @@ def _national_ranks(rng: np.random.Generator, score: np.ndarray, national: int) 
     return ranks
 
 
-def deprivation(seed: int, geo: Geography) -> pd.DataFrame:
+def deprivation(seed: int, geo: Geography, country: Country) -> pd.DataFrame:
     """Columns: area_code, rank, decile, quintile, <domain>_rank for the seven domains."""
     rng = _rng(seed, "deprivation")
     n = len(geo.loc)
-    # Beyond Scotland's 6,976 zones (benchmark sizes) the national scale grows so ranks stay unique.
-    national = max(NATIONAL_ZONES, 2 * n)
+    # Beyond the country's small areas (Scotland's 6,976 at benchmark sizes) the scale grows so ranks stay unique.
+    national = max(country.national, 2 * n)
     score = _deprivation_score(geo.xy) + rng.normal(0, 0.4, n)
     z = (score - score.mean()) / score.std()
     ranks = _national_ranks(rng, score, national)
-    out = {"area_code": geo.frame["area_code"], "rank": ranks,
-           # ceil(rank / (national / 10)) in whole numbers, so no float rounding can move a cut-off
-           "decile": np.clip(-(-ranks * 10 // national), 1, 10), "quintile": np.clip(-(-ranks * 5 // national), 1, 5)}
+    # ceil(rank / (national / 10)) in whole numbers, so no float rounding can move a cut-off
+    decile = np.clip(-(-ranks * 10 // national), 1, 10)
+    # Quintiles pair the deciles, as the English importer makes them from IMD's; for SIMD this is the same as
+    # ceil(rank / (national / 5)), since ceil(ceil(x) / 2) = ceil(x / 2).
+    out = {"area_code": geo.frame["area_code"], "rank": ranks, "decile": decile, "quintile": -(-decile // 2)}
     centrality = np.exp(-np.hypot(*geo.xy.T) ** 2 / 0.1)
     for domain, link in DOMAIN_LINK.items():
         domain_score = link * z + np.sqrt(1 - link ** 2) * rng.normal(0, 1, n)
@@ -627,8 +776,8 @@ def _project_year(pop: np.ndarray, year: int, variant: tuple[float, float, float
     return aged + migration * pop.sum() * MIGRATION_AGES / MIGRATION_AGES.sum() / 2 + students
 
 
-def projections(pop: np.ndarray, loc: np.ndarray) -> pd.DataFrame:
-    """Columns: geography, variant, year, sex, age_band, population; the base year equals population.csv."""
+def projections(pop: np.ndarray, loc: np.ndarray, name: str) -> pd.DataFrame:
+    """Columns: geography (`name`), variant, year, sex, age_band, population; the base year equals population.csv."""
     base = pop.sum(axis=0).astype(float)
     students = _student_flows(pop[loc == LOCALITIES.index(CITY_CENTRE)].sum(axis=0).astype(float))
     frames = []
@@ -640,7 +789,7 @@ def projections(pop: np.ndarray, loc: np.ndarray) -> pd.DataFrame:
         values = np.rint(np.array(years)).astype(np.int64)  # round half to even, every year alike
         n_years = len(years)
         frames.append(pd.DataFrame({
-            "geography": PACK_NAME, "variant": variant,
+            "geography": name, "variant": variant,
             "year": np.repeat(np.arange(BASE_YEAR, LAST_YEAR + 1), 2 * len(AGE_BANDS)),
             "sex": np.tile(np.repeat(["F", "M"], len(AGE_BANDS)), n_years),
             "age_band": np.tile(AGE_BANDS, 2 * n_years), "population": values.ravel()}))
@@ -657,12 +806,12 @@ def _eligible(ages: tuple[int, int]) -> np.ndarray:
     return overlap / (last - first + 1)
 
 
-def communities(geo: Geography, pop: np.ndarray) -> pd.DataFrame:
+def communities(geo: Geography, pop: np.ndarray, groups: tuple[Community, ...]) -> pd.DataFrame:
     """Columns: community, kind, locality, population, population_low, population_high, target_min, source;
     one row per locality and an 'All' row that sums them. Blank cells are empty strings."""
     by_locality = np.stack([pop[geo.loc == i].sum(axis=(0, 1)) for i in range(len(LOCALITIES))])
     rows = []
-    for c in COMMUNITIES:
+    for c in groups:
         if c.share is None:
             est = low = high = [""] * len(LOCALITIES)
             targets = list(c.targets)
@@ -788,9 +937,10 @@ def _sample_people(rng: np.random.Generator, geo: Geography, pop: np.ndarray, qu
     return np.unravel_index(rng.choice(flat.size, size=m, p=flat), pop.shape)
 
 
-def _memberships(rng: np.random.Generator, loc: np.ndarray, band: np.ndarray) -> np.ndarray:
-    """Which communities each respondent belongs to (m × communities, bool)."""
-    prob = np.stack([c.heard * np.array(c.tilt)[loc] * _eligible(c.ages)[band] for c in COMMUNITIES], axis=1)
+def _memberships(rng: np.random.Generator, loc: np.ndarray, band: np.ndarray,
+                 groups: tuple[Community, ...]) -> np.ndarray:
+    """Which of `groups` each respondent belongs to (m × communities, bool)."""
+    prob = np.stack([c.heard * np.array(c.tilt)[loc] * _eligible(c.ages)[band] for c in groups], axis=1)
     return rng.random(prob.shape) < np.minimum(prob, 1.0)
 
 
@@ -840,11 +990,11 @@ def _blank(rng: np.random.Generator, values: np.ndarray, share: float) -> np.nda
 
 
 def responses(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, acts: pd.DataFrame,
-              m: int) -> pd.DataFrame:
+              m: int, groups: tuple[Community, ...]) -> pd.DataFrame:
     """Columns as responses.csv, in date order (response ids follow it)."""
     rng = _rng(seed, "responses")
     area, sex, band = _sample_people(rng, geo, pop, quintile, m)
-    members = _memberships(rng, geo.loc[area], band)
+    members = _memberships(rng, geo.loc[area], band, groups)
     chosen = _assign(rng, acts, geo.loc[area], members)
     first, last = acts["start"].to_numpy()[chosen], acts["end"].to_numpy()[chosen]
     day = first + np.floor(rng.random(m) * (last - first + 1)).astype(int)
@@ -855,7 +1005,7 @@ def responses(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, 
         "submitted_on": np.datetime_as_string(PERIOD_START + day, unit="D"),
         "area_code": _blank(rng, geo.frame["area_code"].to_numpy()[area], 0.05),
         "sex": sex_text, "age_band": _blank(rng, np.array(AGE_BANDS)[band], 0.04),
-        "communities": _join(members, [c.name for c in COMMUNITIES]),
+        "communities": _join(members, [c.name for c in groups]),
         "priorities": _join(_priorities(rng, band, members), [code for code, _ in PRIORITIES]),
     })
     frame = frame.iloc[np.lexsort((chosen, day))].reset_index(drop=True)
@@ -867,20 +1017,20 @@ PANEL_SIZE = 900  # recruited so far towards the Citizens Panel page's default o
 PANEL_LEFT = 0.08  # members who have since left
 
 
-def panel_members(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, n: int = PANEL_SIZE
-                  ) -> pd.DataFrame:
+def panel_members(seed: int, geo: Geography, pop: np.ndarray, quintile: np.ndarray, groups: tuple[Community, ...],
+                  n: int = PANEL_SIZE) -> pd.DataFrame:
     """panel.csv: residents aged 15+ recruited through engagement, so with its biases (older women over, young
     men and the most deprived areas under), joined over the review period; a few have left."""
     rng = _rng(seed, "panel")
     weight = (pop * RESPONSE_WEIGHT[None] * (LOWER >= 15)[None, None, :]
               * (QUINTILE_WEIGHT[quintile - 1] * LOCALITY_WEIGHT[geo.loc])[:, None, None])
     area, sex, band = np.unravel_index(rng.choice(weight.size, size=n, p=weight.ravel() / weight.sum()), pop.shape)
-    members = _memberships(rng, geo.loc[area], band)
+    members = _memberships(rng, geo.loc[area], band, groups)
     day = np.sort(rng.integers(0, PERIOD_DAYS, size=n))
     return pd.DataFrame({
         "member_id": [f"P{i:05d}" for i in range(1, n + 1)],
         "area_code": geo.frame["area_code"].to_numpy()[area], "sex": np.array(["F", "M"])[sex],
-        "age_band": np.array(AGE_BANDS)[band], "communities": _join(members, [c.name for c in COMMUNITIES]),
+        "age_band": np.array(AGE_BANDS)[band], "communities": _join(members, [c.name for c in groups]),
         "joined_on": np.datetime_as_string(PERIOD_START + day, unit="D"),
         "status": np.where(rng.random(n) < PANEL_LEFT, "left", "active")})
 
@@ -898,19 +1048,20 @@ def activities_frame(acts: pd.DataFrame, resp: pd.DataFrame) -> pd.DataFrame:
 
 # --- writing --------------------------------------------------------------------------------------------------
 
-PACK_TOML = f'''# A fictional partnership made up for demonstration: every figure in this pack is synthetic.
+def pack_toml(country: Country) -> str:
+    return f'''# A fictional partnership made up for demonstration: every figure in this pack is synthetic.
 # Generated by analytics/demo.py; regenerate rather than edit.
-name = "{PACK_NAME}"
-country = "scotland"
+name = "{country.name}"
+country = "{country.key}"
 base_year = {BASE_YEAR}
-area_label = "data zone"
-neighbourhood_label = "intermediate zone"
-deprivation_index = "SIMD-style index (synthetic)"
+area_label = "{country.area_label}"
+neighbourhood_label = "{country.neighbourhood_label}"
+deprivation_index = "{country.deprivation_index}"
 suppress_below = 5
 synthetic = true
 # The perturbation's secret (analytics/disclosure.py), fixed so the demonstration's figures are the same on every
 # machine. A real pack must not set one: its build keeps a random secret in the pack's .cell_key file.
-cell_key_secret = "invercarron-demonstration-only"
+cell_key_secret = "{country.secret}"
 '''
 
 
@@ -922,35 +1073,45 @@ def generate(options: Options) -> dict[str, int]:
     """Write the pack and ledger to options.out; return headline counts."""
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    geo = geography(options.seed, options.areas)
-    pop = population(options.seed, geo)
-    dep = deprivation(options.seed, geo)
+    country = COUNTRIES[options.country]
+    groups = country.communities
+    geo = geography(options.seed, country.areas if options.areas is None else options.areas, country)
+    pop = population(options.seed, geo, country)
+    dep = deprivation(options.seed, geo, country)
     acts = activities(options.seed, geo, pop)
-    resp = responses(options.seed, geo, pop, dep["quintile"].to_numpy(), acts, options.responses)
-    (out / "pack.toml").write_text(PACK_TOML, encoding="utf-8")
-    (out / "areas.geojson").write_text(geojson_text(geo), encoding="utf-8")
-    tables = {"population": population_frame(geo, pop), "deprivation": dep, "projections": projections(pop, geo.loc),
-              "communities": communities(geo, pop), "need_indicators": need_indicators(),
-              "need_gradient": need_gradient(), "priorities": pd.DataFrame(PRIORITIES, columns=["code", "label"]),
+    resp = responses(options.seed, geo, pop, dep["quintile"].to_numpy(), acts, options.responses, groups)
+    (out / "pack.toml").write_text(pack_toml(country), encoding="utf-8")
+    (out / "areas.geojson").write_text(geojson_text(replace(geo, frame=country.localise(geo.frame))),
+                                       encoding="utf-8")
+    tables = {"population": population_frame(geo, pop), "deprivation": dep,
+              "projections": projections(pop, geo.loc, country.name), "communities": communities(geo, pop, groups),
+              "need_indicators": need_indicators(), "need_gradient": need_gradient(),
+              "priorities": pd.DataFrame(PRIORITIES, columns=["code", "label"]),
               "activities": activities_frame(acts, resp), "responses": resp,
-              "panel": panel_members(options.seed, geo, pop, dep["quintile"].to_numpy())}
+              "panel": panel_members(options.seed, geo, pop, dep["quintile"].to_numpy(), groups)}
     places = geo.frame[["area_code", "locality"]].merge(dep[["area_code", "quintile"]], on="area_code")
     tables |= demo_insight.tables(options.seed, resp, places, tables["activities"])  # issue 22
-    for name, frame in tables.items():
-        _write_csv(frame, out / f"{name}.csv")
+    for name, frame in tables.items():  # every name so far is the Scottish example's: put the country's in
+        _write_csv(country.localise(frame), out / f"{name}.csv")
     return {"population": int(pop.sum()), "areas": len(geo.loc), "neighbourhoods": int(geo.frame[
         "neighbourhood_code"].nunique()), "activities": len(acts), "responses": len(resp)}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Write the synthetic Invercarron demonstration pack.")
-    parser.add_argument("--out", type=Path, default=DEMO_PACK, help="folder to write (default data/demo)")
-    parser.add_argument("--areas", type=int, default=Options.areas, help="number of small areas")
+    parser = argparse.ArgumentParser(description="Write a synthetic demonstration pack: Invercarron HSCP (Scotland, "
+                                                 "the default) or Aldermere ICS place (England).")
+    parser.add_argument("--country", choices=list(COUNTRIES), default=Options.country, help="which example")
+    parser.add_argument("--out", type=Path, help="folder to write (default data/demo; required for England)")
+    parser.add_argument("--areas", type=int, help=f"number of small areas (default {SCOTLAND.areas} in Scotland, "
+                                                  f"{ENGLAND.areas} in England)")
     parser.add_argument("--responses", type=int, default=Options.responses, help="number of responses")
     parser.add_argument("--seed", type=int, default=Options.seed, help="random seed")
     args = parser.parse_args(argv)
+    if args.out is None and args.country != SCOTLAND.key:
+        parser.error("give --out: data/demo holds the Scottish example")  # so it is never overwritten by mistake
+    args.out = args.out or DEMO_PACK
     started = time.perf_counter()
-    counts = generate(Options(args.out, args.areas, args.responses, args.seed))
+    counts = generate(Options(args.out, args.areas, args.responses, args.seed, args.country))
     summary = ", ".join(f"{k} {v:,}" for k, v in counts.items())
     print(f"Wrote {args.out}: {summary} in {time.perf_counter() - started:.1f} s")
     return 0

@@ -198,3 +198,36 @@ def timeline(months: pd.DataFrame) -> str:
     busiest = months.groupby("month")["activities"].sum()
     return (f"The busiest month was {busiest.idxmax():%B %Y}, with "
             f"{_plural(busiest.max(), 'activity', 'activities')} starting.")
+
+
+def changes(table: pd.DataFrame) -> str:
+    """From trends.changes: which groups' representation clearly rose or fell between the first and last quarter."""
+    if table.empty:
+        return "One quarter only: choose a longer period to see change."
+    first, last = table["first_quarter"].iloc[0], table["last_quarter"].iloc[0]
+    text = f"Between {first} and {last}, "
+    rose = table.loc[table["trend"] == "rose", "group"].tolist()
+    fell = table.loc[table["trend"] == "fell", "group"].tolist()
+    if not rose and not fell:
+        text += ("no group's representation changed by more than chance would explain (a quarter hears fewer "
+                 "people than the whole period, so its intervals are wider).")
+    else:
+        parts = [f"representation clearly rose for {_list(rose)}" if rose else "",
+                 f"clearly fell for {_list(fell)}" if fell else ""]
+        text += "; ".join(p for p in parts if p) + "."
+    unknown = int(table["trend"].str.startswith("not").sum())
+    if unknown:
+        text += f" {_plural(unknown, 'group')} cannot be compared (withheld in a quarter, or measured against a target)."
+    return text
+
+
+def side_by_side(table: pd.DataFrame, places: tuple[str, str]) -> str:
+    """From trends.side_by_side: groups under-reached in one place but not the other."""
+    names = tuple("the whole partnership" if p == "All" else p for p in places)
+    one = set(table.loc[table["flag_1"] == "under", "group"])
+    two = set(table.loc[table["flag_2"] == "under", "group"])
+    parts = [f"under-reached in {names[0]} only: {_list(sorted(one - two))}" if one - two else "",
+             f"under-reached in {names[1]} only: {_list(sorted(two - one))}" if two - one else "",
+             f"under-reached in both: {_list(sorted(one & two))}" if one & two else ""]
+    text = "; ".join(p for p in parts if p)
+    return _first_up(text) + "." if text else f"No group is clearly under-reached in {names[0]} or in {names[1]}."

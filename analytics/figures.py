@@ -199,6 +199,40 @@ def lines(frame: pd.DataFrame, x: str, y: str, series: str, title: str, y_title:
     return _layout(fig, title)
 
 
+def trend(frame: pd.DataFrame, x: str, y: str, series: str, title: str, y_title: str,
+          error: tuple[str, str], flag: str, reference: float = 1.0) -> go.Figure:
+    """A ratio per period for each series with its interval, the series side by side within a period (dodged, so
+    whiskers never overlap), joined by lines; a flagged point (under or over) is filled, an unflagged one hollow,
+    so the flag never rests on colour. The axis is logarithmic, as the heatmap's scale is: half and double lie
+    equally far from 1, and a quarter's wide interval does not flatten every other point."""
+    symbols = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
+    periods = list(dict.fromkeys(frame[x]))
+    groups = list(dict.fromkeys(frame[series]))
+    step = 0.6 / max(len(groups), 1)
+    fig = go.Figure()
+    for i, name in enumerate(groups):
+        part = frame[frame[series] == name]
+        where = part[x].map(periods.index).to_numpy(float) - 0.3 + step * (i + 0.5)
+        colour = QUALITATIVE[i % len(QUALITATIVE)]
+        flagged = part[flag].isin(["under", "over"]).to_numpy()
+        symbol = [symbols[i % len(symbols)] + ("" if f else "-open") for f in flagged]
+        fig.add_trace(go.Scatter(
+            x=where, y=part[y], name=safe(str(name)), mode="lines+markers", line=dict(color=colour, width=1.5),
+            marker=dict(symbol=symbol, size=10, color=colour, line=dict(width=2, color=colour)),
+            error_y=dict(type="data", symmetric=False, array=part[error[1]] - part[y],
+                         arrayminus=part[y] - part[error[0]], color=colour, thickness=1.2, width=3),
+            customdata=np.stack([safe(part[x].astype(str)), safe(part[flag].astype(str))], axis=-1),
+            hovertemplate=safe(str(name)) + ", %{customdata[0]}: %{y:.2f} (%{customdata[1]})<extra></extra>"))
+    if reference is not None:
+        fig.add_hline(y=reference, line=dict(color="#000000", dash="dash", width=1))
+    ticks = [0.125, 0.25, 0.5, 1, 2, 4, 8]
+    fig.update_layout(yaxis=dict(title=safe(y_title), type="log", range=[np.log10(0.1), np.log10(10)],
+                                 tickvals=ticks, ticktext=["⅛", "¼", "½", "1", "2", "4", "8"]),
+                      xaxis=dict(tickvals=list(range(len(periods))), ticktext=[safe(str(p)) for p in periods],
+                                 range=[-0.5, len(periods) - 0.5]))
+    return _layout(fig, title, height=460)
+
+
 def stacked_shares(frame: pd.DataFrame, category: str, stack: str, value: str, title: str,
                    stack_names: dict | None = None, x_title: str = "% of residents") -> go.Figure:
     """Horizontal 100% stacked bars with the share written on each segment."""

@@ -263,6 +263,17 @@ COLUMNS: dict[str, Column] = {
     "action_id": _C("Action"), "actions": _C("Actions"), "activity": _C("Activity"),
     "last_heard": _C("Last heard", "date"), "published_on": _C("Published", "date"),
     "reported_back_on": _C("Reported back", "date"),
+    # reach over time and side by side (analytics/trends.py)
+    "quarter": _C("Quarter"), "first_quarter": _C("First quarter"), "last_quarter": _C("Last quarter"),
+    "first_ratio": _C("Ratio in the first quarter", "decimal2"),
+    "last_ratio": _C("Ratio in the last quarter", "decimal2"),
+    "first_flag": _C("Flag in the first quarter"), "last_flag": _C("Flag in the last quarter"),
+    "trend": _C("Change in representation"),
+    **{f"{code}_{k}": _C(f"{place}: {label}", kind) for k, place in (("1", "First place"), ("2", "Second place"))
+       for code, label, kind in (("respondents", "respondents", "count"), ("ratio", "representation ratio", "decimal2"),
+                                 ("ratio_low", "ratio, 95% interval from", "decimal2"),
+                                 ("ratio_high", "ratio, 95% interval to", "decimal2"),
+                                 ("flag", "compared with residents", "text"))},
 }
 
 

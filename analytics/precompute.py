@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 import pandas as pd
 
-from analytics import fatigue, home, needs, panel, reach, weighting
+from analytics import fatigue, home, needs, panel, reach, trends, weighting
 from analytics.db import Store
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,21 @@ def _reach_calls(c: Choice) -> list[Call]:
         (fatigue.overlaps, {"days": 28, "date_from": f["date_from"], "date_to": f["date_to"]})]
 
 
+def _time_filters(con: Store) -> dict[str, tuple[Any, list[Any]]]:
+    """pages/2_Reach_over_time.py: the engagement filters, the quarter-by-quarter dimension and the side-by-side
+    pair at its default (the first locality and the partnership; other pairs are computed when chosen)."""
+    first = next(iter(home.localities(con)["locality"]), "All")
+    return {**_engagement_filters(con), "by": ("locality", ["locality", "community", "age_group+sex", "quintile"]),
+            "side_by": ("age_group+sex", list(trends.COMPARE)), "places": ((first, "All"), [(first, "All")])}
+
+
+def _time_calls(c: Choice) -> list[Call]:
+    f = _f(c)
+    return _engagement_common(f) + [
+        (trends.over_time, {"dimension": c["by"], **f}),
+        (trends.side_by_side, {"dimension": c["side_by"], "places": c["places"], **f, "locality": "All"})]
+
+
 def _hard_filters(con: Store) -> dict[str, tuple[Any, list[Any]]]:
     needs_ = ["all"] + [str(i) for i in needs.indicators(con)["indicator"]]
     return {**_engagement_filters(con), "need": ("all", needs_), "weight": (0.5, [0.0, 0.25, 0.5, 0.75, 1.0])}
@@ -212,7 +227,8 @@ def _about_calls(c: Choice) -> list[Call]:
 
 
 PAGES = (Page("Home", _home_filters, _home_calls), Page("Needs profile", _needs_filters, _needs_calls),
-         Page("Engagement reach", _reach_filters, _reach_calls), Page("Hard to reach", _hard_filters, _hard_calls),
+         Page("Engagement reach", _reach_filters, _reach_calls),
+         Page("Reach over time", _time_filters, _time_calls), Page("Hard to reach", _hard_filters, _hard_calls),
          Page("Survey weighting", _weighting_filters, _weighting_calls),
          Page("Citizens panel", _panel_filters, _panel_calls), Page("About the data", _no_filters, _about_calls))
 

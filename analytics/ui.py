@@ -301,9 +301,13 @@ def table(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, column_co
 
 
 def _column_config(spec: dict[str, tuple[str, str, str | None]]) -> dict:
+    """Labels and formats from the registry; the first column, when it names the row (a group, a place), stays
+    pinned while the rest scroll, so a phone never shows numbers without what they are of (issue 20)."""
     kinds = {"number": st.column_config.NumberColumn, "checkbox": st.column_config.CheckboxColumn,
              "text": st.column_config.TextColumn}
-    return {code: kinds[kind](label, format=fmt) if fmt else kinds[kind](label)
+    first = next(iter(spec), None)
+    return {code: kinds[kind](label, **({"format": fmt} if fmt else {}),
+                              **({"pinned": True} if code == first and kind == "text" else {}))
             for code, (kind, label, fmt) in spec.items()}
 
 
@@ -450,9 +454,13 @@ def stop_if_no_engagement() -> None:
         st.stop()
 
 
-def locality_choice(localities: list[str]) -> str:
-    return query_choice("locality", ["All"] + localities, "All", "Locality",
-                        format_func=lambda v: "Whole partnership" if v == "All" else v)
+def place_name(locality: str) -> str:
+    return "Whole partnership" if locality == "All" else locality
+
+
+def locality_choice(localities: list[str], key: str = "locality", default: str = "All",
+                    label: str = "Locality") -> str:
+    return query_choice(key, ["All"] + localities, default, label, format_func=place_name)
 
 
 # --- Signing in (issue 7): the rules are in analytics/auth.py; these draw the forms. -------------------------

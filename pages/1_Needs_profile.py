@@ -18,7 +18,7 @@ base_year = int(info["base_year"])
 c1, c2, c3, c4 = st.columns(4)
 with c1:
     locality = ui.query_choice("locality", localities, "All", "Locality",
-                               format_func=lambda v: "Whole partnership" if v == "All" else v)
+                               format_func=ui.place_name)
 with c2:
     variant = ui.query_choice("variant", list(variants["variant"]), variants["variant"].iloc[0], "Projection variant")
 with c3:

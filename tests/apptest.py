@@ -38,8 +38,8 @@ def small_counts(at: AppTest, threshold: int = 5) -> list[tuple[str, list]]:
     for table in shown_tables(at):
         if "protection" in table.columns:
             continue
-        for column in COUNT_COLUMNS:
-            if column in table.columns:
+        for column in table.columns:
+            if str(column).rstrip("_12") in COUNT_COLUMNS:  # respondents_1 (side by side) as well as respondents
                 values = pd.to_numeric(table[column], errors="coerce").dropna()
                 if (values < threshold).any():
                     found.append((column, values[values < threshold].tolist()))

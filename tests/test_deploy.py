@@ -24,16 +24,11 @@ from analytics.metrics import metric
 from bench.bench_load import crowd
 from bench.stclient import open_page as ws_open_page
 from deploy.hall import HAPROXY, Hall, hall, render_config
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DEVICES, missing_requirement, open_page, \
-    wait_until_settled
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DEVICES, missing_requirement, open_page
+from tests.browser.test_editor import PASSWORD, upload_survey
 from tests.packs import write_tiny_pack
 
 pytestmark = pytest.mark.slow
-
-PASSWORD = "correct horse battery staple"
-SURVEY = (b"Timestamp,Gender,Age,Data zone,Which priorities matter to you?\n"
-          b"02/01/2025 10:00,Woman,47,Area A1,Prevention\n"
-          b"2025-01-03 11:30,Man,52,a2,Carers\n")
 
 
 @pytest.fixture(scope="module")
@@ -133,27 +128,3 @@ def test_a_browser_and_an_upload_go_through_the_proxy_and_the_commit_reaches_the
             assert stored(running.db) == (10, respondents(other.url))
         finally:
             browser.close()
-
-
-def upload_survey(tab, url: str) -> None:
-    """An editor signs in, uploads two responses and adds them (as tests/browser/test_editor.py does, here through
-    the proxy: the upload must reach the replica that holds the session)."""
-    open_page(tab, url + "/Upload_data")
-    tab.get_by_role("textbox", name="Username").fill("lead")
-    tab.get_by_role("textbox", name="Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Sign in").click()
-    tab.locator('[data-testid="stFileUploader"] input[type="file"]').wait_for(state="attached", timeout=30_000)
-    wait_until_settled(tab)
-    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        files=[{"name": "Survey export.csv", "mimeType": "text/csv", "buffer": SURVEY}])
-    tab.get_by_text("Match the columns").wait_for(timeout=30_000)
-    wait_until_settled(tab)
-    activity = tab.get_by_role("combobox", name="Which activity are these responses from?")
-    activity.click()
-    activity.press("ArrowDown")
-    tab.locator('[role="option"]').filter(has_text="X1").first.click()
-    wait_until_settled(tab)
-    add = tab.get_by_role("button", name="Add 2 responses to the ledger")
-    add.wait_for(timeout=30_000)
-    add.click()
-    tab.get_by_text("Added batch").wait_for(timeout=60_000)

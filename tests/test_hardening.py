@@ -31,11 +31,12 @@ PAGES = ["dashboard.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pag
 # Every query parameter a page reads.
 KEYS = ("locality", "partner", "method", "from", "to", "year", "variant", "indicator", "map", "by", "need", "weight",
         "group", "size", "oversample", "priority", "by_locality", "by_age", "by_sex", "by_quintile", "age_margin",
-        "locality_margin", "quintile_margin", "trim", "autoplay")
+        "locality_margin", "quintile_margin", "trim", "autoplay", "first", "second", "side_by")
 IMAGE = "![b](http://127.0.0.1:9/beacon.png)"
 TAG = "<img src=x>"
 LONG = "L" * 4990 + IMAGE  # 5,026 characters
-ENGAGEMENT_PAGES = ("pages/2_Engagement_reach.py", "pages/3_Hard_to_reach.py", "pages/6_Survey_weighting.py")
+ENGAGEMENT_PAGES = ("pages/2_Engagement_reach.py", "pages/2_Reach_over_time.py", "pages/3_Hard_to_reach.py",
+                    "pages/6_Survey_weighting.py")
 MARKDOWN_FIELDS = {"body", "label", "help", "placeholder"}  # what Streamlit renders as Markdown (radio: options too)
 
 

@@ -22,6 +22,7 @@ from tests.packs import write_tiny_pack
 PAGES = {"dashboard.py": {"present": "1"},
          "pages/1_Needs_profile.py": {"locality": "North"},
          "pages/2_Engagement_reach.py": {"by": "quintile"},
+         "pages/2_Reach_over_time.py": {"by": "community", "side_by": "quintile"},
          "pages/3_Hard_to_reach.py": {"weight": "1.0"},
          "pages/5_Citizens_panel.py": {"by_quintile": "yes"},
          "pages/6_Survey_weighting.py": {"trim": "0"},
