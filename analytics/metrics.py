@@ -81,6 +81,12 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
            "How many times the variance of a group's share is larger because people come in activities rather "
            "than one by one (linearised, activities as clusters; never below the dimension's pooled value). Its "
            "square root is how many times wider the interval is.", "closer to 1 is better", _LEDGER, "{:.1f}"),
+    Metric("representation_change", "Change in representation", "rose / fell / no clear change",
+           "Whether a group's representation ratio clearly rose or fell between the first and the last quarter "
+           "shown: the difference of the two quarters' ratios against its standard error (each read off the "
+           "quarter's 95% interval, so clustering counts), with chance ruled out across the groups compared at "
+           "once (Holm's method, 5%). Two flags side by side are not a change: 0.79 'under' next to 0.81 "
+           "'in line' is none.", "rose is better for an under-reached group", _LEDGER, "{}"),
     Metric("under_reached", "Under-reached groups", "groups",
            "Groups (localities, deprivation quintiles, age–sex groups and communities) heard less than their "
            "share of residents and need by a ratio below the pack's band (0.8 unless set), with chance ruled out "
@@ -268,7 +274,7 @@ COLUMNS: dict[str, Column] = {
     "first_ratio": _C("Ratio in the first quarter", "decimal2"),
     "last_ratio": _C("Ratio in the last quarter", "decimal2"),
     "first_flag": _C("Flag in the first quarter"), "last_flag": _C("Flag in the last quarter"),
-    "trend": _C("Change in representation"),
+    "trend": _C("Change in representation (first to last quarter)"),
     **{f"{code}_{k}": _C(f"{place}: {label}", kind) for k, place in (("1", "First place"), ("2", "Second place"))
        for code, label, kind in (("respondents", "respondents", "count"), ("ratio", "representation ratio", "decimal2"),
                                  ("ratio_low", "ratio, 95% interval from", "decimal2"),

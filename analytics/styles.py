@@ -82,7 +82,18 @@ MAP_SCRIPT = """<script>
       span.style.visibility = p.x - half < 0 || p.y < 8 || p.x + half > w || p.y > h - 8 ? 'hidden' : '';
     });
   };
+  // Streamlit names the home page after its file ("dashboard", issue 20) and offers no other name without
+  // st.navigation (which breaks direct page addresses here): the navigation's text says Home instead.
+  const nameHome = () => {
+    const link = document.querySelector('[data-testid="stSidebarNavItems"] [data-testid="stSidebarNavLink"]');
+    if (!link) return;
+    const walker = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.nodeValue.trim() === 'dashboard') node.nodeValue = 'Home';
+    }
+  };
   const watch = () => {
+    nameHome();
     for (const gd of document.querySelectorAll('.js-plotly-plot')) {
       const map = gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot
         && gd._fullLayout.map._subplot.map;
@@ -96,6 +107,7 @@ MAP_SCRIPT = """<script>
       place(map, labels);
     }
   };
+  watch();
   setInterval(watch, 500);
 })();
 </script>"""

@@ -30,7 +30,8 @@ ui.chart(ui.figure(("over_time", dimension, tuple(shown), *key), lambda: figures
          "quarter's groups); a hollow one is in line or withheld. Quarters hear fewer people than the whole period, "
          "so their intervals are wider.", table, f"representation_by_quarter_{dimension}", slot="over_time")
 changes = trends.changes(table)
-st.markdown(ui.said(("changes", dimension, *key), lambda: ui.sentence(describe.changes(changes))))
+st.markdown(ui.said(("changes", dimension, *key), lambda: ui.sentence(describe.changes(changes))),
+            help=metric("representation_change").definition)
 ui.table(changes, f"change_by_quarter_{dimension}", key=(dimension, *key))
 
 st.header("Two places side by side")

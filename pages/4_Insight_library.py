@@ -1,49 +1,19 @@
-"""Insight library: what people told us, kept in one place and answered — read it before commissioning more."""
+"""Insight library: what people told us, kept in one place — read it before commissioning more."""
 import streamlit as st
 
 from analytics import config, ui
 from analytics.insight import codebook, library
+from analytics.insight.library import shown_date
 from analytics.metrics import metric
 
-info = ui.page_setup("Insight library", "📚", show_title=False)
+info = ui.page_setup("Insight library", "📚")
 editor = ui.signed_in_editor()  # board-only stories and proposed themes are for signed-in editors
-
-
-def when(value: object) -> str:
-    return "not dated" if value is None or str(value) in ("", "NaT", "None", "nan") else str(value)[:10]
-
-
-def story_card(story: dict, large: bool = False) -> None:
-    with st.container(border=True):
-        (st.header if large else st.subheader)(ui.plain(story["title"]))
-        st.markdown(ui.plain(story["summary"]))
-        board = " · for the Board only" if story["consent"] == "board_only" else ""
-        st.caption(f"Told by {ui.plain(story['teller'])}, {when(story['told_on'])}{board}")
-
-
-if ui.presentation_mode():  # the story for the Board: one story, large, to open a meeting
-    told = ui.compute(library.stories, board=editor is not None)
-    if told.empty:
-        st.info("No story has consent to be shown.")
-        st.stop()
-    step = ui.slide_step(len(told))
-    story_card(told.iloc[step].to_dict(), large=True)
-    back, ahead = st.columns(2)
-    if back.button("Back", disabled=step == 0):
-        ui.slide_step(len(told), -1)
-        st.rerun()
-    if ahead.button("Next", disabled=step == len(told) - 1):
-        ui.slide_step(len(told), 1)
-        st.rerun()
-    st.stop()
-
-st.title("Insight library")
-st.markdown("What people have already told the partnership, kept in one place: findings from engagement, the themes "
-            "of their comments, what was done about them, and people's own stories. **Before you commission new "
-            "engagement, read this.** Figures for groups of fewer than "
-            f"{info['suppress_below']} people are withheld.")
+st.markdown("What people have already told the partnership, kept in one place: findings from engagement and the "
+            "themes of their comments. **Before you commission new engagement, read this.** What was done about "
+            "each finding is on *You said, we did*; people's own stories on *Stories*. Figures for groups of fewer "
+            f"than {info['suppress_below']} people are withheld.")
 choices = ui.compute(library.options)
-tabs = st.tabs(["Search", "Themes", "You said, we did", "Stories"] + (["Proposed themes"] if editor else []))
+tabs = st.tabs(["Search", "Themes"] + (["Proposed themes"] if editor else []))
 
 with tabs[0]:
     query = st.text_input("Search insights, themes and stories", placeholder="e.g. interpreter, respite, bus",
@@ -60,34 +30,31 @@ with tabs[0]:
         with st.container(border=True):
             st.markdown(f"**{ui.plain(item['title'])}**")
             st.markdown(ui.plain(item["summary"]))
-            st.caption(f"{library.KINDS[item['kind']]} · {when(item['date'])} · "
+            st.caption(f"{library.KINDS[item['kind']]} · {shown_date(item['date'])} · "
                        f"{ui.plain(item['locality'] or 'All')} · {ui.plain(item['communities'] or 'everyone')}")
     if theme != "All" and theme in set(ui.compute(library.themes)["theme"]):
         known = ui.compute(library.before_you_commission, theme=theme, community=community)
         st.subheader("Already known")
         k = st.columns(4)
         k[0].metric("Insights on it", f"{known['insights']:,}")
-        k[1].metric("Newest insight", when(known["latest"]))
+        k[1].metric("Newest insight", shown_date(known["latest"]))
         k[2].metric(metric("theme_mentioned").label, metric("theme_mentioned").format(known["people"]))
-        k[3].metric("Last heard", when(known["last_heard"]))
+        k[3].metric("Last heard", shown_date(known["last_heard"]))
 
 with tabs[1]:
+    shares = {"share": st.column_config.NumberColumn(metric("theme_share").label, format="percent"),
+              "share_low": st.column_config.NumberColumn("Low", format="percent"),
+              "share_high": st.column_config.NumberColumn("High", format="percent")}
     st.subheader("Themes across the partnership")
     ui.table(ui.compute(library.themes), "insight_themes", column_config={
-        "share": st.column_config.NumberColumn(metric("theme_share").label, format="percent"),
-        "share_low": st.column_config.NumberColumn("Low", format="percent"),
-        "share_high": st.column_config.NumberColumn("High", format="percent"),
-        "sentiment": st.column_config.NumberColumn(metric("sentiment").label, format="%+.2f")})
+        **shares, "sentiment": st.column_config.NumberColumn(metric("sentiment").label, format="%+.2f")})
     st.caption(ui.plain(metric("theme_share").definition))
     dimension = st.radio("Compare by", list(library.DIMENSIONS), format_func=library.DIMENSIONS.get, horizontal=True)
     named = list(ui.compute(library.themes)["theme"])
     if named:
         chosen = st.selectbox("Theme", named)
         ui.table(ui.compute(library.prevalence, dimension=dimension, theme=chosen).drop(columns="theme"),
-                 f"theme_by_{dimension}", column_config={
-                     "share": st.column_config.NumberColumn(metric("theme_share").label, format="percent"),
-                     "share_low": st.column_config.NumberColumn("Low", format="percent"),
-                     "share_high": st.column_config.NumberColumn("High", format="percent")})
+                 f"theme_by_{dimension}", column_config=shares)
     groups = ui.compute(library.groups, dimension=dimension)
     if groups:
         grp = st.selectbox(f"What sets this {library.DIMENSIONS[dimension].lower()} apart", groups)
@@ -101,36 +68,8 @@ with tabs[1]:
             for quote in said["quote"]:
                 st.markdown(f"> {ui.plain(quote)}")
 
-with tabs[2]:
-    summary = ui.compute(library.response_summary)
-    k = st.columns(3)
-    k[0].metric("Insights", f"{summary['insights']:,}")
-    for col, key in zip(k[1:], ("insights_answered", "reported_back")):
-        col.metric(metric(key).label, metric(key).format(summary["answered" if key == "insights_answered"
-                                                                   else "reported_back"]),
-                   help=metric(key).definition)
-    public = st.toggle("Public feedback view (to print or publish)")
-    acts = ui.compute(library.actions)
-    if public:
-        for act in acts.to_dict("records"):
-            why = f" — {ui.plain(act['reason'])}" if act["reason"] else ""
-            st.markdown(f"**You said:** {ui.plain(act['title'])}  \n**We did:** {ui.plain(act['decision'])} "
-                        f"({ui.plain(act['status']).lower()}{why})")
-    else:
-        ui.table(ui.compute(library.insights), "insights")
-        ui.table(acts, "actions")
-
-with tabs[3]:
-    told = ui.compute(library.stories, board=editor is not None)
-    if editor is None:
-        st.caption("Some stories are shared with the Board only: editors see them once signed in. Withdrawn stories "
-                   "are never shown.")
-    for story in told.to_dict("records"):
-        story_card(story)
-    st.caption("Presentation mode (sidebar) shows one story at a time, large, to open a Board meeting.")
-
 if editor:
-    with tabs[4]:
+    with tabs[2]:
         st.markdown("Topics found in what the codebook did not match (TF-IDF and NMF). Name one and keep it with "
                     "the phrases that find it: every comment is coded again with it.")
         ui.table(ui.compute(library.topics), "proposed_themes")

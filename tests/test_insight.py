@@ -14,6 +14,7 @@ from analytics import ledger, mapping, upload
 from analytics.build import build, ensure_store
 from analytics.db import Store
 from analytics.insight import codebook, groups, library, redact, themes
+from analytics.metrics import metric
 from analytics.pack import load_pack
 from analytics.schema import PackInvalid
 from tests.apptest import run
@@ -279,24 +280,52 @@ def test_an_editor_keeps_a_proposed_theme(tmp_path):
 # ------------------------------------------------------------------------------------------ the page
 
 PAGE = "pages/4_Insight_library.py"
+STORIES = "pages/4_Stories.py"
+ANSWERED = "pages/4_You_said_we_did.py"
+RAW = ("@example.com", "07700 900", "01632 960", "<script", "Carron Road", "=HYPERLINK")
 
 
-def test_the_page_searches_and_shows_no_withdrawn_or_board_story(demo_env):
+def _text(at) -> str:
+    return " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.subheader, *at.header])
+
+
+def test_the_library_searches_and_quotes_without_personal_details(demo_env):
     at = run(PAGE)
     assert not at.exception, [e.message for e in at.exception]
-    text = " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.subheader])
-    assert "Recovery, one day at a time" not in text and "Booking online at 82" not in text
-    assert "Twenty years of caring" in text
+    text = _text(at)
     assert "In their words" in text  # the quotes (all tabs render at once under AppTest)
     shown = text + " ".join(str(d.value.to_csv()) for d in at.dataframe)
-    for raw in ("@example.com", "07700 900", "01632 960", "<script", "Carron Road", "=HYPERLINK"):
+    for raw in RAW:
         assert raw not in shown, raw
     at.text_input[0].input("respite").run()
     assert not at.exception
     assert "Carers cannot get a break" in " ".join(m.value for m in at.markdown)
 
 
+def test_stories_show_no_withdrawn_or_board_story_to_a_viewer(demo_env):
+    at = run(STORIES)
+    assert not at.exception, [e.message for e in at.exception]
+    text = _text(at)
+    assert "Recovery, one day at a time" not in text and "Booking online at 82" not in text
+    assert "Twenty years of caring" in text
+    assert not any(raw in text for raw in RAW)
+
+
+def test_you_said_we_did_answers_each_finding_and_prints_a_public_view(demo_env, demo):
+    at = run(ANSWERED)
+    assert not at.exception, [e.message for e in at.exception]
+    summary, acts = library.response_summary(demo), library.actions(demo)
+    assert [m.label for m in at.metric] == ["Insights", "Insights with a response", "Reported back"]
+    assert at.metric[0].value == f"{summary['insights']:,}"
+    assert at.metric[2].value == metric("reported_back").format(summary["reported_back"])
+    tables = " ".join(str(d.value.to_csv()) for d in at.dataframe)
+    assert not any(raw in tables for raw in RAW)
+    at.toggle[0].set_value(True).run()
+    public = [m.value for m in at.markdown if m.value.startswith("**You said:**")]
+    assert len(public) == len(acts) > 0 and all("**We did:**" in p for p in public)
+
+
 def test_the_story_for_the_board_in_presentation_mode(demo_env):
-    at = run(PAGE, {"present": "1"})
+    at = run(STORIES, {"present": "1"})
     assert not at.exception, [e.message for e in at.exception]
     assert len(at.header) == 1 and at.button[-1].label == "Next"

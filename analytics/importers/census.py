@@ -225,8 +225,8 @@ def census_communities(tables: list[CensusTable], country: str, persons: pd.Seri
         gap = abs(base_year - tables[0].year)
         report.note(f"Community denominators from the census ({', '.join(t.path.name for t in tables)}): "
                     + "; ".join(said) + f". Each is the census share of the locality's residents applied to its "
-                    f"mid-{base_year} population. population_low/high: ±{SPREAD:g} standard deviations of the census "
-                    f"perturbation (measured as {sd:.2f} people per cell: {how}; a count of c cells over m areas "
+                    f"mid-{base_year} population. Its low and high estimates: ±{SPREAD:g} standard deviations of "
+                    f"the census perturbation (measured as {sd:.2f} people per cell: {how}; a count of c cells over m areas "
                     f"varies by that × √(c·m)) plus ±{DRIFT_PER_YEAR:.0%} of the share for each of the {gap} year(s) "
                     f"between the census and the estimates.")
     return out

@@ -19,6 +19,11 @@ class LibraryInputError(ValueError):
     """A choice the library does not offer (a dimension or source), in words a viewer can act on."""
 
 
+def shown_date(value: object) -> str:
+    """A date as a page writes it: 'YYYY-MM-DD', or 'not dated' for a blank."""
+    return "not dated" if value is None or str(value) in ("", "NaT", "None", "nan") else str(value)[:10]
+
+
 def themes(con: Store, source: str = "codebook") -> pd.DataFrame:
     """Themes across the partnership. Columns: theme, mentioned (people, published), share, share_low, share_high
     (of people who left a comment), withheld, sentiment (mean VADER compound), last_heard, words."""

@@ -148,3 +148,12 @@ def test_page_addresses_match_the_navigation(warm_app):
     """The addresses the tests above open are the ones Streamlit's own sidebar links to (read on the first run)."""
     assert PAGE_FILES, "no pages/*.py found"
     assert sorted(warm_app.navigation) == sorted(["/"] + [url_path(p) for p in PAGE_FILES])
+
+
+def test_the_home_page_is_called_home_in_the_navigation(open_app):
+    """Streamlit names the main page after its file; the page script renames it (analytics/styles.py)."""
+    view = open_app("/Needs_profile", "desktop")
+    links = view.page.locator('[data-testid="stSidebarNavItems"] [data-testid="stSidebarNavLink"]')
+    links.first.filter(has_text="Home").wait_for(timeout=5_000)
+    names = [t.strip() for t in links.all_inner_texts()]
+    assert names[0] == "Home" and "dashboard" not in " ".join(names).lower(), names
