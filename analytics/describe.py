@@ -231,3 +231,15 @@ def side_by_side(table: pd.DataFrame, places: tuple[str, str]) -> str:
              f"under-reached in both: {_list(sorted(one & two))}" if one & two else ""]
     text = "; ".join(p for p in parts if p)
     return _first_up(text) + "." if text else f"No group is clearly under-reached in {names[0]} or in {names[1]}."
+
+
+def theme_prevalence(table: pd.DataFrame, theme: str, overall: float, what: str) -> str:
+    """From insight.library.prevalence for one theme, and its share among everyone who commented."""
+    shown = table.dropna(subset=["share"])
+    text = f"{theme}: mentioned by {overall:.0%} of everyone who commented."
+    if len(shown) > 1:
+        high, low = shown.loc[shown["share"].idxmax()], shown.loc[shown["share"].idxmin()]
+        text += (f" By {what}, from {low['share']:.0%} ({low['grp']}) to {high['share']:.0%} ({high['grp']}); "
+                 "groups whose intervals overlap may not differ.")
+    withheld = int(table["withheld"].sum())
+    return text + (f" {_plural(withheld, 'group')} withheld (small numbers)." if withheld else "")

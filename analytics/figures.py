@@ -268,15 +268,16 @@ def quintile_map(layer: MapLayer, frame: pd.DataFrame, title: str) -> go.Figure:
 
 def bars(frame: pd.DataFrame, x: str, y: str, title: str, x_title: str, error: tuple[str, str] | None = None,
          reference: float | None = None, text_format: str = "{:,.1f}", colour: str | None = None,
-         flag: str | None = None) -> go.Figure:
+         flag: str | None = None, share: bool = False) -> go.Figure:
     """Horizontal bars with their values written in a column of their own to the right of the plot, optional
     interval whiskers and a reference line; `flag` names a column whose words are added to each label (so
-    'under'/'over' never rests on colour)."""
+    'under'/'over' never rests on colour); `share`: values are fractions, the axis reads in %."""
     if flag:
         frame = frame.assign(**{y: frame[y].astype(str) + " — " + frame[flag].astype(str)})
     series = [Series(x, "", error, frame[colour] if colour else QUALITATIVE[0])]
-    return _hbars(frame, y, series, title, x_title, text_format, () if reference is None else (reference,),
-                  row_height=28)
+    fig = _hbars(frame, y, series, title, x_title, text_format, () if reference is None else (reference,),
+                 row_height=28)
+    return fig.update_xaxes(tickformat=".0%") if share else fig
 
 
 def paired_bars(frame: pd.DataFrame, y: str, series: dict[str, str], title: str, x_title: str,

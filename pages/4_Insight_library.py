@@ -1,7 +1,7 @@
 """Insight library: what people told us, kept in one place — read it before commissioning more."""
 import streamlit as st
 
-from analytics import config, ui
+from analytics import config, describe, figures, ui
 from analytics.insight import codebook, library
 from analytics.insight.library import shown_date
 from analytics.metrics import metric
@@ -53,8 +53,15 @@ with tabs[1]:
     named = list(ui.compute(library.themes)["theme"])
     if named:
         chosen = st.selectbox("Theme", named)
-        ui.table(ui.compute(library.prevalence, dimension=dimension, theme=chosen).drop(columns="theme"),
-                 f"theme_by_{dimension}", column_config=shares)
+        by = ui.compute(library.prevalence, dimension=dimension, theme=chosen).drop(columns="theme")
+        overall = ui.compute(library.themes).set_index("theme")["share"].get(chosen, float("nan"))
+        where = library.DIMENSIONS[dimension].lower()
+        ui.chart(ui.figure(("theme_by", dimension, chosen), lambda: figures.bars(
+            by, "share", "grp", f"People mentioning '{chosen}', by {where}, with 95% intervals (dashed: everyone)",
+            metric("theme_share").label, error=("share_low", "share_high"), reference=overall,
+            text_format="{:.0%}", share=True)),
+                 ui.said(("theme_by", dimension, chosen), lambda: describe.theme_prevalence(by, chosen, overall, where)),
+                 by, f"theme_by_{dimension}", slot="theme_by")
     groups = ui.compute(library.groups, dimension=dimension)
     if groups:
         grp = st.selectbox(f"What sets this {library.DIMENSIONS[dimension].lower()} apart", groups)

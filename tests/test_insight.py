@@ -329,3 +329,22 @@ def test_the_story_for_the_board_in_presentation_mode(demo_env):
     at = run(STORIES, {"present": "1"})
     assert not at.exception, [e.message for e in at.exception]
     assert len(at.header) == 1 and at.button[-1].label == "Next"
+
+
+def test_a_theme_by_group_is_described_from_its_shown_shares():
+    table = pd.DataFrame({"grp": ["Carers", "Veterans", "LGBT+"], "share": [0.30, 0.05, np.nan],
+                          "withheld": [False, False, True]})
+    from analytics import describe
+    assert describe.theme_prevalence(table, "Respite", 0.12, "community") == (
+        "Respite: mentioned by 12% of everyone who commented. By community, from 5% (Veterans) to 30% (Carers); "
+        "groups whose intervals overlap may not differ. 1 group withheld (small numbers).")
+
+
+def test_the_library_charts_the_chosen_theme_by_group(demo_env, demo):
+    at = run(PAGE)
+    theme = library.themes(demo)["theme"].iloc[0]
+    by = library.prevalence(demo, "community", theme=theme)
+    chart = next(c for c in at.get("plotly_chart") if "People mentioning" in c.proto.spec)
+    assert f"People mentioning '{theme}', by community" in chart.proto.spec
+    assert any(c.value.replace("\\:", ":").startswith(f"{theme}: mentioned by") for c in at.caption)
+    assert len(by) > 3 and by["withheld"].any()  # the demo has groups on both sides of the threshold

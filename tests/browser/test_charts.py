@@ -10,7 +10,9 @@ from tests.browser.conftest import DEVICES, wait_until_settled
 pytestmark = pytest.mark.browser
 
 # Pages with interval bar charts (whiskers, reference lines); the Citizens panel's paired bars have none.
-INTERVAL_PAGES = ["/Engagement_reach", "/Hard_to_reach", "/Survey_weighting", "/Citizens_panel"]
+INTERVAL_PAGES = ["/Engagement_reach", "/Reach_over_time", "/Hard_to_reach", "/Insight_library", "/Survey_weighting",
+                  "/Citizens_panel"]
+TABBED = ("/Survey_weighting", "/Insight_library")  # charts in tabs after the first
 
 # Every text box and every whisker or reference line, per chart, in page pixels. Plotly draws value labels as
 # annotations (or, on a bar, .bartext), tick labels in .xtick/.ytick, whiskers in .errorbar and reference lines
@@ -47,7 +49,7 @@ def collisions(chart: dict) -> list[str]:
 
 def all_tabs(page) -> None:
     """Open each tab in turn so its charts are drawn (Streamlit draws a tab's charts once it is shown)."""
-    for tab in page.locator('[data-baseweb="tab"]').all():
+    for tab in page.get_by_role("tab").all():
         tab.click()
         wait_until_settled(page)
 
@@ -60,7 +62,7 @@ def test_interval_charts_have_no_overlapping_text(open_app, path, device):
     with view.whole_page():
         view.page.wait_for_timeout(500)
         charts += view.page.evaluate(BOXES_JS)
-        if path == "/Survey_weighting":
+        if path in TABBED:
             all_tabs(view.page)
             charts += view.page.evaluate(BOXES_JS)
     interval = [c for c in charts if c["values"]]
