@@ -319,6 +319,10 @@ def warm_app(device_contexts, app_server) -> Server:
             open_page(page, app_server.url + "/", FIRST_RUN_TIMEOUT_S)
         except StreamlitException as exc:
             app_server.first_run_error = str(exc)
+        more = page.locator('[data-testid="stSidebarNavViewButton"]')  # over 12 pages: "View 3 more"
+        if more.count():
+            more.click()
+            page.get_by_text("View less").wait_for(timeout=10_000)
         app_server.navigation = page.locator('[data-testid="stSidebarNav"] a').evaluate_all(
             "links => links.map(a => new URL(a.href).pathname)")
     except AssertionError as exc:
