@@ -172,7 +172,8 @@ async def first_runs(url: str, pages: list[str]) -> list[dict]:
 def cold_report(args: argparse.Namespace) -> str:
     """A fresh server (behind the proxy, one replica) on an already built store: each page's first run, once."""
     from analytics import precompute
-    pages = MAIN_PAGES + ["/Survey_weighting", "/Citizens_panel", "/About_the_data"]
+    pages = MAIN_PAGES + ["/Reach_over_time", "/Insight_library", "/Survey_weighting", "/Citizens_panel",
+                          "/About_the_data"]
     with hall(1, args.pack, args.db) as running:
         rows = asyncio.run(first_runs(running.url, pages))
     worst = max(r["first run_ms"] for r in rows)
