@@ -228,8 +228,10 @@ def trend(frame: pd.DataFrame, x: str, y: str, series: str, title: str, y_title:
     ticks = [0.125, 0.25, 0.5, 1, 2, 4, 8]
     fig.update_layout(yaxis=dict(title=safe(y_title), type="log", range=[np.log10(0.1), np.log10(10)],
                                  tickvals=ticks, ticktext=["⅛", "¼", "½", "1", "2", "4", "8"]),
-                      xaxis=dict(tickvals=list(range(len(periods))), ticktext=[safe(str(p)) for p in periods],
-                                 range=[-0.5, len(periods) - 0.5]))
+                      xaxis=dict(tickvals=list(range(len(periods))), tickangle=0, range=[-0.5, len(periods) - 0.5],
+                                 # '2026 Q3 (Jul–Aug)' on two lines: five quarters fit a phone without tilting
+                                 ticktext=["<br>".join(safe(part) for part in str(p).replace(" (", "\n(").split("\n"))
+                                           for p in periods]))
     return _layout(fig, title, height=460)
 
 
